@@ -1,0 +1,25 @@
+# Two entry points a fresh machine needs: `make demo` and `make test`.
+# Each installs what it needs into the current Python (pip, no venv required).
+PYTHON ?= python3
+PIP_FLAGS ?= --disable-pip-version-check -q
+DEMO_DIR ?= eqf-demo
+
+.PHONY: install install-test demo test bench clean
+
+install:
+	$(PYTHON) -m pip install $(PIP_FLAGS) -e ".[dashboard]"
+
+install-test:
+	$(PYTHON) -m pip install $(PIP_FLAGS) -e ".[dashboard,test]"
+
+demo: install
+	$(PYTHON) -m equity_factors demo --output-dir $(DEMO_DIR)
+
+test: install-test
+	$(PYTHON) -m pytest -n 2 -q
+
+bench: install-test
+	$(PYTHON) -m bench.run --output bench/results.json
+
+clean:
+	rm -rf $(DEMO_DIR) .pytest_cache build *.egg-info src/*.egg-info

@@ -1,0 +1,1 @@
+"""Walk-forward backtests, costs and attribution (pure)."""

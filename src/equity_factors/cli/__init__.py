@@ -1,0 +1,1 @@
+"""The ``eqf`` command line: parse, call one workflow, print a summary."""

@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: renders run records; computes nothing of its own."""

@@ -1,0 +1,1 @@
+"""Data providers behind one protocol: sample, synthetic, files, alphavantage."""

@@ -1,0 +1,32 @@
+"""The project's exceptions and warnings: one place, so the CLI maps them to exit codes.
+
+A :class:`UserError` is a mistake the user can fix (bad flag, unknown symbol, malformed file).
+The CLI prints its message as one line and exits with code 2. Every message says what is wrong
+and how to fix it.
+"""
+
+from __future__ import annotations
+
+
+class EqfError(Exception):
+    """Base class of every error raised on purpose by equity-factors."""
+
+
+class UserError(EqfError):
+    """Bad input from the user: printed as one line, exit code 2."""
+
+
+class DataError(UserError):
+    """Data that is missing, malformed or inconsistent (a file, a symbol, a store)."""
+
+
+class StoreError(UserError):
+    """The SQLite store cannot be used as it is (newer schema, corrupted, unwritable)."""
+
+
+class ProviderError(EqfError):
+    """A data provider failed for a reason that is not the user's input (network, server)."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative estimator stopped before converging; the message says what to change."""

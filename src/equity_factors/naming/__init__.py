@@ -1,0 +1,1 @@
+"""Factor naming: evidence, the offline rule-based namer and the LLM namer."""

@@ -1,0 +1,1 @@
+"""Factor weight optimization: weighting methods, search techniques, overfitting statistics (pure)."""

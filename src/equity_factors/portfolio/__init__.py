@@ -1,0 +1,1 @@
+"""Portfolio construction: composite scores and tradeable baskets (pure)."""

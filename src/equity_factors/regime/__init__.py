@@ -1,0 +1,1 @@
+"""Market regimes: Gaussian HMM fits, forward filtering, regime-conditional statistics (pure)."""

@@ -1,0 +1,1 @@
+"""Trading signals: technical indicators, extremes, momentum states, cross-sectional ranks (pure)."""

@@ -1,0 +1,1 @@
+"""Workflows: load data, run the computation, write outputs and the run record."""
