@@ -1,0 +1,11 @@
+"""The list of command modules, in the order ``eqf --help`` shows them."""
+
+from __future__ import annotations
+
+from equity_factors.cli import data_cmd, demo_cmd
+
+REGISTRY = [
+    data_cmd.register_data,
+    data_cmd.register_clean,
+    demo_cmd.register,
+]

@@ -1,0 +1,119 @@
+"""Put a provider's data into the store: the bundled sample, a synthetic market, a user's file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from equity_factors.data.paths import DataDir
+from equity_factors.data.providers.base import bars_by_symbol
+from equity_factors.data.store import FetchRecord, Store, utc_now
+from equity_factors.errors import DataError, UserError
+
+Progress = Callable[[int, int], None]
+_BATCH = 100  # symbols per write transaction: short transactions, few commits
+
+
+def ingest_sample(store: Store) -> list[str]:
+    """Store the bundled real prices as universe ``SAMPLE``; returns its members."""
+    from equity_factors.data.providers.sample import SAMPLE_UNIVERSE, SampleProvider
+
+    provider = SampleProvider()
+    started = utc_now()
+    store.upsert_symbols(provider.security_info(), source=provider.name)
+    rows = store.write_bars(bars_by_symbol(provider.prices()), source=provider.name)
+    members = provider.stock_symbols()
+    store.save_universe(SAMPLE_UNIVERSE, members, source=provider.name,
+                        params={"reference": provider.reference_symbols()})
+    store.log_fetch(FetchRecord("sample", "prices", SAMPLE_UNIVERSE, "ok", rows), started)
+    return members
+
+
+def _truth_dir(data_dir: DataDir, universe: str) -> Path:
+    return data_dir.synthetic / universe
+
+
+def ingest_synthetic(store: Store, data_dir: DataDir, n_stocks: int, seed: int,
+                     progress: Progress | None = None) -> list[str]:
+    """Simulate a synthetic market and store it; its ground truth goes to Parquet files."""
+    from equity_factors.data.synthetic import SyntheticConfig, simulate_market, synthetic_universe_name
+
+    name = synthetic_universe_name(n_stocks, seed)
+    started = utc_now()
+    market = simulate_market(SyntheticConfig(n_stocks=n_stocks, seed=seed))
+    info = market.securities.copy()
+    info["asset_type"] = "Stock"
+    store.upsert_symbols(info, source="synthetic")
+    symbols = [str(s) for s in market.securities["symbol"]]
+    fields = list(market.prices)
+    rows = 0
+    for i in range(0, len(symbols), _BATCH):
+        chunk = symbols[i : i + _BATCH]
+        batch = {}
+        for s in chunk:
+            frame = pd.DataFrame({f: market.prices[f][s] for f in fields})
+            batch[s] = frame.dropna(subset=["adj_close"])
+        rows += store.write_bars(batch, source="synthetic")
+        if progress:
+            progress(min(i + _BATCH, len(symbols)), len(symbols))
+    store.write_fundamentals(market.fundamentals, source="synthetic")
+    for (etf, as_of), group in market.holdings.groupby(["etf", "as_of"]):
+        store.write_holdings(str(etf), group, pd.Timestamp(as_of).strftime("%Y-%m-%d"), "synthetic")
+    save_truth(data_dir, name, market.truth)
+    store.save_universe(name, symbols, source="synthetic",
+                        params={"n_stocks": n_stocks, "seed": seed,
+                                "start": market.config.start, "end": market.config.end})
+    store.log_fetch(FetchRecord("synthetic", "prices", name, "ok", rows), started)
+    return symbols
+
+
+def save_truth(data_dir: DataDir, universe: str, truth) -> Path:
+    """Write a synthetic market's ground truth as Parquet files (one per frame)."""
+    folder = _truth_dir(data_dir, universe)
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    names = []
+    for key, frame in truth.to_frames().items():
+        frame.to_parquet(tmp / f"{key}.parquet")
+        names.append(key)
+    (tmp / "index.json").write_text(json.dumps({"frames": names}))
+    shutil.rmtree(folder, ignore_errors=True)
+    tmp.rename(folder)
+    return folder
+
+
+def load_truth(data_dir: DataDir, universe: str):
+    """The ground truth of a stored synthetic universe (``GroundTruth``)."""
+    from equity_factors.data.synthetic import GroundTruth
+
+    folder = _truth_dir(data_dir, universe)
+    index = folder / "index.json"
+    if not index.is_file():
+        raise UserError(f"no ground truth for {universe!r} in {data_dir.root}; generate it with "
+                        f"`eqf data fetch --universe {universe}`")
+    names = json.loads(index.read_text())["frames"]
+    return GroundTruth.from_frames({n: pd.read_parquet(folder / f"{n}.parquet") for n in names})
+
+
+def import_file(store: Store, path: str | Path, universe: str) -> tuple[list[str], int]:
+    """Validate a user's price file, store its bars and save it as universe ``universe``."""
+    from equity_factors.data.providers.files import read_price_file
+
+    if not universe or not universe.replace("_", "").replace("-", "").isalnum():
+        raise DataError(f"universe name {universe!r} must be letters, digits, '-' or '_'")
+    started = utc_now()
+    long = read_price_file(path)  # raises before anything is written
+    bars = bars_by_symbol(long)
+    store.upsert_symbols(pd.DataFrame({"symbol": list(bars)}), source="files")
+    symbols = list(bars)
+    rows = 0
+    for i in range(0, len(symbols), _BATCH):
+        rows += store.write_bars({s: bars[s] for s in symbols[i : i + _BATCH]}, source="files")
+    store.save_universe(universe, symbols, source="files", params={"path": str(Path(path).resolve())})
+    store.log_fetch(FetchRecord("files", "prices", universe, "ok", rows), started)
+    return symbols, rows

@@ -1,0 +1,98 @@
+"""The returns panel: dates x symbols of simple returns from adjusted closes, built once per request."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from equity_factors.data.store import Store
+from equity_factors.data.universe import ResolvedUniverse
+from equity_factors.errors import UserError
+
+MIN_HISTORY = 63  # a stock needs at least this many returns in the period to enter the panel
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Prices and returns of a universe over a period.
+
+    Attributes
+    ----------
+    prices : DataFrame of shape (n_dates, n_symbols)
+        Adjusted closes, NaN where a symbol has no bar that day.
+    returns : DataFrame of shape (n_dates, n_symbols)
+        Simple returns, ``r_t = P_t / P_prev - 1`` where ``P_prev`` is the symbol's previous
+        available price (a missing day does not lose the move; it lands on the next bar).
+        The first row is NaN.
+    dropped : dict symbol -> reason
+        Symbols of the universe left out, and why.
+    fingerprint : str
+        Hash of the symbols' stored contents and the period: same data, same fingerprint.
+    """
+
+    universe: str
+    prices: pd.DataFrame
+    returns: pd.DataFrame
+    dropped: dict[str, str] = field(default_factory=dict)
+    fingerprint: str = ""
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def symbols(self) -> list[str]:
+        return [str(c) for c in self.returns.columns]
+
+
+def returns_from_prices(prices: pd.DataFrame) -> pd.DataFrame:
+    """Simple returns of each column over its own previous available price.
+
+    Parameters
+    ----------
+    prices : DataFrame of shape (n_dates, n_symbols)
+
+    Returns
+    -------
+    DataFrame of the same shape; NaN where the price is NaN or there is no earlier price.
+    """
+    values = prices.to_numpy(dtype=float)
+    prev = pd.DataFrame(values).ffill().shift(1).to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = values / prev - 1.0
+    return pd.DataFrame(out, index=prices.index, columns=prices.columns)
+
+
+def load_panel(store: Store, universe: ResolvedUniverse, start: str | None = None,
+               end: str | None = None, min_history: int = MIN_HISTORY,
+               extra_fields: tuple[str, ...] = ()) -> Panel:
+    """Build the panel of ``universe`` over [start, end] from the store.
+
+    A symbol is dropped when it has no bars in the period, fewer than ``min_history`` returns,
+    or a constant price (zero variance). Raises :class:`UserError` when nothing is left.
+    """
+    fields = ("adj_close", *[f for f in extra_fields if f != "adj_close"])
+    prices, digests = store.load_prices(list(universe.symbols), start, end, fields=fields)
+    adj = prices["adj_close"]
+    dropped = {s: "no bars in the period" for s in universe.symbols if s not in adj.columns}
+    returns = returns_from_prices(adj)
+    counts = returns.notna().sum()
+    few = counts[counts < min_history].index
+    dropped.update({str(s): f"only {int(counts[s])} returns (< {min_history})" for s in few})
+    std = returns.std()
+    flat = std[(std == 0) & ~std.index.isin(few)].index
+    dropped.update({str(s): "constant price (zero variance)" for s in flat})
+    keep = [c for c in adj.columns if c not in dropped]
+    if not keep:
+        raise UserError(
+            f"no symbol of {universe.label} has {min_history}+ returns between {start or 'start'} "
+            f"and {end or 'end'}; widen --start/--end or fetch more history")
+    adj, returns = adj[keep], returns[keep]
+    rows = adj.notna().any(axis=1).to_numpy()
+    adj, returns = adj[rows], returns[rows]
+    h = hashlib.sha256()
+    h.update(f"{start}|{end}|{min_history}".encode())
+    for s in keep:
+        h.update(f"{s}:{digests[s]};".encode())
+    extra = {f: prices[f].loc[adj.index, keep] for f in fields if f != "adj_close"}
+    return Panel(universe.label, adj, returns, dropped, h.hexdigest()[:16], extra)

@@ -1,0 +1,82 @@
+"""Data workflows: status, health, vacuum, import, fetch of bundled data, clean."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from equity_factors.data.ingest import import_file, ingest_sample, ingest_synthetic
+from equity_factors.data.paths import DataDir, resolve_data_dir
+from equity_factors.data.runs import remove_runs
+from equity_factors.data.synthetic import parse_synthetic_universe
+from equity_factors.errors import UserError
+from equity_factors.workflows.context import Context
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    universes: pd.DataFrame
+    coverage: pd.DataFrame
+    fetches: pd.DataFrame
+
+
+def status(ctx: Context) -> StoreStatus:
+    """Universes, symbols with their date ranges, and the last fetches."""
+    return StoreStatus(ctx.store.universes(), ctx.store.coverage(), ctx.store.last_fetches(10))
+
+
+def health(ctx: Context) -> dict[str, Any]:
+    """Integrity check, journal mode, size, row counts and lock state of the store."""
+    return ctx.store.health()
+
+
+def vacuum(ctx: Context) -> tuple[int, int]:
+    """Compact the store; returns bytes before and after."""
+    return ctx.store.vacuum()
+
+
+def import_prices(ctx: Context, path: str, universe: str) -> tuple[list[str], int]:
+    """Import a CSV/Parquet price file as a named universe."""
+    return import_file(ctx.store, path, universe)
+
+
+def fetch_bundled(ctx: Context, universe: str, seed: int | None = None) -> list[str]:
+    """(Re)create a bundled universe in the store: SAMPLE or SYN<n>[-S<seed>]."""
+    upper = universe.upper()
+    if upper == "SAMPLE":
+        return ingest_sample(ctx.store)
+    syn = parse_synthetic_universe(upper)
+    if syn is None:
+        raise UserError(f"{universe!r} is not a bundled universe (SAMPLE, SYN50 ... SYN5000)")
+    n, name_seed = syn
+    bar = ctx.progress(f"generating {upper}", n)
+    return ingest_synthetic(ctx.store, ctx.data_dir, n, seed if seed is not None else name_seed,
+                            progress=lambda done, total: bar(done))
+
+
+@dataclass(frozen=True)
+class CleanReport:
+    removed: tuple[str, ...]
+
+
+def clean(data_dir: str | None, everything: bool) -> CleanReport:
+    """Delete derived caches; with ``everything`` also the store and all runs."""
+    dd: DataDir = resolve_data_dir(data_dir)
+    removed = []
+    if dd.cache.exists():
+        shutil.rmtree(dd.cache)
+        removed.append(str(dd.cache))
+    if everything:
+        for path in dd.root.glob(dd.store_path.name + "*"):
+            path.unlink()
+            removed.append(str(path))
+        n = remove_runs(dd)
+        if n:
+            removed.append(f"{n} runs in {dd.runs}")
+        if dd.synthetic.exists():
+            shutil.rmtree(dd.synthetic)
+            removed.append(str(dd.synthetic))
+    return CleanReport(tuple(removed))
