@@ -1,0 +1,34 @@
+"""Shared fixtures: a throwaway data directory per test, never the user's ~/.equity_factors."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    """Every test gets its own EQF_HOME unless it sets one itself."""
+    home = tmp_path_factory.mktemp("eqf_home")
+    monkeypatch.setenv("EQF_HOME", str(home))
+    for var in ("ALPHAVANTAGE_API_KEY", "OPENAI_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    yield home
+
+
+@pytest.fixture(scope="session")
+def sample_home(tmp_path_factory):
+    """A data directory with the SAMPLE universe stored once for the whole session."""
+    from equity_factors.data.ingest import ingest_sample
+    from equity_factors.data.paths import resolve_data_dir
+    from equity_factors.data.store import Store
+
+    home = tmp_path_factory.mktemp("sample_home")
+    dd = resolve_data_dir(home)
+    ingest_sample(Store(dd.store_path))
+    return home
+
+
+def pytest_configure(config):
+    os.environ.setdefault("MPLBACKEND", "Agg")
