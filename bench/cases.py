@@ -1,0 +1,104 @@
+"""The benchmark cases. Functions named ``case_*`` run inside a child process (see run.py)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+UNIVERSE_N = 3000
+
+
+# --------------------------------------------------------------------------- store
+def generate_store(home: str, n: str = str(UNIVERSE_N)) -> dict:
+    """Simulate SYN<n> over 20 years and store it (bars, fundamentals, holdings, truth)."""
+    from equity_factors.data.ingest import ingest_synthetic
+    from equity_factors.data.paths import resolve_data_dir
+    from equity_factors.data.store import Store
+
+    dd = resolve_data_dir(home)
+    t0 = time.perf_counter()
+    symbols = ingest_synthetic(Store(dd.store_path), dd, int(n), 42)
+    seconds = time.perf_counter() - t0
+    return {"seconds": round(seconds, 2), "symbols": len(symbols)}
+
+
+def panel_load(home: str, universe: str = f"SYN{UNIVERSE_N}") -> dict:
+    """Load the returns panel (dates x symbols) of a stored universe from the store."""
+    from equity_factors.data.panel import load_panel
+    from equity_factors.data.paths import resolve_data_dir
+    from equity_factors.data.store import Store
+    from equity_factors.data.universe import resolve_universe
+
+    dd = resolve_data_dir(home)
+    store = Store(dd.store_path)
+    uni = resolve_universe(store, dd, universe)
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        panel = load_panel(store, uni)
+        times.append(time.perf_counter() - t0)
+    return {"seconds_best": round(min(times), 3), "seconds_all": [round(t, 3) for t in times],
+            "shape": list(panel.returns.shape)}
+
+
+def build_naive(home: str, naive_path: str, universe: str = f"SYN{UNIVERSE_N}") -> dict:
+    """Copy the universe's adjusted closes into a plain long table (the naive design)."""
+    import sqlite3
+
+    from equity_factors.data.paths import resolve_data_dir
+    from equity_factors.data.store import Store
+
+    dd = resolve_data_dir(home)
+    store = Store(dd.store_path)
+    members, _ = store.universe(universe)
+    conn = sqlite3.connect(naive_path)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("CREATE TABLE bars_long (symbol TEXT, date TEXT, adj_close REAL, "
+                 "PRIMARY KEY (symbol, date)) WITHOUT ROWID")
+    for i in range(0, len(members), 200):
+        prices, _ = store.load_prices(members[i : i + 200])
+        long = prices["adj_close"].stack().reset_index()
+        long.columns = ["date", "symbol", "adj_close"]
+        conn.executemany("INSERT INTO bars_long VALUES (?, ?, ?)",
+                         zip(long["symbol"], long["date"].dt.strftime("%Y-%m-%d"),
+                             long["adj_close"]))
+        conn.commit()
+    rows = conn.execute("SELECT COUNT(*) FROM bars_long").fetchone()[0]
+    conn.close()
+    return {"rows": rows}
+
+
+def naive_load(naive_path: str) -> dict:
+    """The naive baseline: SELECT the long table, then pandas pivot to dates x symbols."""
+    import sqlite3
+
+    import pandas as pd
+
+    t0 = time.perf_counter()
+    conn = sqlite3.connect(naive_path)
+    long = pd.read_sql_query("SELECT date, symbol, adj_close FROM bars_long", conn)
+    conn.close()
+    wide = long.pivot(index="date", columns="symbol", values="adj_close")
+    wide.index = pd.to_datetime(wide.index)
+    wide.pct_change(fill_method=None)
+    return {"seconds": round(time.perf_counter() - t0, 3), "shape": list(wide.shape)}
+
+
+def section_store(child, workdir: Path) -> dict:
+    home = workdir / "store-home"
+    gen = child("generate_store", str(home))
+    load = child("panel_load", str(home))
+    naive_path = workdir / "naive.sqlite"
+    if not naive_path.exists():
+        child("build_naive", str(home), str(naive_path))
+    naive = child("naive_load", str(naive_path))
+    return {
+        "generate_and_store_SYN3000_20y": {**gen, "target_seconds": 60},
+        "panel_load_SYN3000_20y": {**load, "target_seconds": 1.0, "target_peak_rss_mb": 1536},
+        "naive_long_sql_pivot": naive,
+        "speedup_vs_naive": round(naive["seconds"] / load["seconds_best"], 1),
+        "target_speedup": 10,
+    }
+
+
+SECTIONS = {"store": section_store}
