@@ -20,8 +20,9 @@ Regimes
 Factors (16, ``FACTOR_NAMES``)
     ``market`` (daily vol ``market_vol`` [1 %] in calm), one ``sector:<name>`` per GICS sector
     (``sector_vol`` [0.6 %], mean 0) and the styles size / value / momentum / low_vol
-    (``style_vol`` [0.35, 0.30, 0.45, 0.30 %]) with mean ``style_sharpe * style_vol / sqrt(252)``,
-    ``style_sharpe`` [-0.2, 0.4, 1.0, 0.5] (annual Sharpe in calm; momentum the most profitable).
+    (``style_vol`` [0.35, 0.30, 0.45, 0.30 %] in calm) with means set so that their long-run annual
+    Sharpe ratios are ``style_sharpe`` [-0.2, 0.4, 1.0, 0.5] (momentum the most profitable; see
+    ``ModelParams.style_means``).
     Shocks are Student-t with ``tail_df`` [5] degrees of freedom scaled to unit variance.
 
 Loadings
@@ -39,7 +40,8 @@ Loadings
       ``momentum_skip`` [21]) over the non-missing returns;
     * low_vol = minus the standard deviation (ddof=1) of the non-missing returns ``r[t-252 : t]``
       (``vol_lookback`` [252]); a stock with fewer than ``min_history`` [63] returns there uses the
-      planted proxy ``sqrt((beta * market_vol)**2 + (sector_loading * sector_vol)**2 + idio_vol**2)``.
+      planted proxy
+      ``sqrt((beta * market_vol)**2 + (sector_loading * sector_vol)**2 + idio_vol**2)``.
 
     Each raw characteristic is z-scored over the cross-section's non-missing values (population
     std, ddof=0), clipped to +-``z_clip`` [3]; a missing value (no report yet, fewer than 63
@@ -62,18 +64,19 @@ Listings
 Prices and corporate events
     Initial close ~ U(``initial_price_range``) [10, 200]; initial market cap lognormal with median
     exp(``log_cap_mean``) [5e9] and log sd ``log_cap_sd`` [1.3]; shares = cap / close.
-    ``dividend_payer_share`` [50 %] of stocks pay quarterly dividends, a quarterly yield
-    ~ U(``dividend_yield_range``) [0.25 %, 1 %] of the previous close, on the first business day on or
-    after a per-stock day of month (5 to 25) in every third month. Splits: 2:1 the day after the
-    raw close ends above ``split_threshold`` [500], and random 3:2 splits at ``random_split_rate``
-    [1 %] per stock-year when the previous close is above ``random_split_min_price`` [30].
-    Raw close ``C_t = (C_{t-1} (1 + r_t) - D_t) / s_t``. ``adj_close`` is backward adjusted: it equals
-    ``close`` on the last listed day and its ``pct_change`` is the planted return. Open = previous
-    close (ex dividend and split) times exp(N(0, ``open_gap_scale`` [0.3] * sigma)); high / low add
-    |N(0, ``range_scale`` [0.5] * sigma)| in log terms above / below max / min(open, close), where
-    sigma is the stock's proxy vol times sqrt(regime_vol). Volume (whole shares, stored as float in
-    the wide frame because of NaN) = shares * ``turnover_median`` [0.5 %] *
-    exp(``turnover_noise`` [0.3] * N(0, 1)) * (1 + ``volume_return_slope`` [1] * |r| / sigma).
+    ``dividend_payer_share`` [50 %] of stocks pay quarterly dividends: a quarterly yield
+    ~ U(``dividend_yield_range``) [0.25 %, 1 %] of the previous close, ex on the first business
+    day on or after a per-stock day of month (5 to 25) in every third month. Splits: 2:1 the day
+    after a raw close above ``split_threshold`` [500], and random 3:2 splits at
+    ``random_split_rate`` [1 %] per stock-year when the previous close is above
+    ``random_split_min_price`` [30]. Raw close ``C_t = (C_{t-1} (1 + r_t) - D_t) / s_t``.
+    ``adj_close`` is backward adjusted: it equals ``close`` on the last listed day and its
+    ``pct_change`` is the planted return (to 1e-14). Open = previous close (ex dividend and split)
+    times exp(N(0, ``open_gap_scale`` [0.3] * sigma)); high / low add |N(0, ``range_scale`` [0.5]
+    * sigma)| in log terms above / below max / min(open, close), where sigma is the stock's proxy
+    vol times sqrt(regime_vol). Volume (whole shares, stored as float in the wide frame because of
+    NaN) = shares * ``turnover_median`` [0.5 %] * exp(``turnover_noise`` [0.3] * N(0, 1)) *
+    (1 + ``volume_return_slope`` [1] * |r| / sigma).
 
 Fundamentals
     One report per calendar quarter end (Mar/Jun/Sep/Dec) whose business-day close falls inside the
@@ -83,7 +86,8 @@ Fundamentals
     log book_to_market = per-stock mean ~ N(log ``bm_median`` [0.5], ``bm_log_sd`` [0.6]) plus a
     quarterly AR(1) (``bm_ar`` [0.85], stationary sd ``bm_noise`` [0.25]); earnings_yield =
     ``ey_mean`` [5 %] + ``ey_value_slope`` [3 %] * (log b/m - log bm_median) / bm_log_sd +
-    ``ey_noise`` [3 %] * N(0, 1) (negative for about one stock in seven); shares_outstanding follows splits.
+    ``ey_noise`` [3 %] * N(0, 1) (negative for about one report in nine); shares_outstanding
+    follows splits.
 
 Holdings
     An ETF named as the universe (cap-weighted over every listed stock) and one per sector named
@@ -99,17 +103,21 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from equity_factors._random import check_random_state, derive_seed
 from equity_factors.errors import UserError
 
 __all__ = [
     "FACTOR_NAMES",
+    "FUNDAMENTAL_FIELDS",
     "MAX_STOCKS",
     "MIN_STOCKS",
+    "PRICE_FIELDS",
     "REGIMES",
     "SECTORS",
     "SECTOR_CODES",
@@ -220,7 +228,7 @@ def parse_synthetic_universe(name: str) -> tuple[int, int] | None:
 
 
 def synthetic_universe_name(n_stocks: int, seed: int) -> str:
-    """Name of a synthetic universe: ``(500, 42)`` -> ``"SYN500"``, ``(500, 7)`` -> ``"SYN500-S7"``."""
+    """Name of a synthetic universe: ``(500, 42)`` -> ``SYN500``, ``(500, 7)`` -> ``SYN500-S7``."""
     n_stocks, seed = int(n_stocks), int(seed)
     return f"SYN{n_stocks}" if seed == DEFAULT_SEED else f"SYN{n_stocks}-S{seed}"
 
@@ -267,9 +275,24 @@ class ModelParams:
     z_clip: float = 3.0
     return_floor: float = -0.95
 
+    def stationary_distribution(self) -> np.ndarray:
+        """Long-run share of each regime under ``transition_matrix``, shape (3,)."""
+        tm = np.asarray(self.transition_matrix, dtype=float)
+        # Solve pi (P - I) = 0 with sum(pi) = 1 as a least-squares system.
+        a = np.vstack([tm.T - np.eye(len(tm)), np.ones(len(tm))])
+        rhs = np.zeros(len(tm) + 1)
+        rhs[-1] = 1.0
+        return np.linalg.lstsq(a, rhs, rcond=None)[0]
+
     def style_means(self) -> np.ndarray:
-        """Daily mean of each style factor, shape (4,): ``style_sharpe * style_vol / sqrt(252)``."""
-        return np.asarray(self.style_sharpe) * np.asarray(self.style_vol) / math.sqrt(252.0)
+        """Daily mean of each style factor, shape (4,).
+
+        ``style_sharpe * style_vol * m / sqrt(252)`` where ``m = sqrt(sum_s pi_s regime_vol_s**2)``
+        is the long-run vol multiplier, so ``style_sharpe`` is the unconditional annual Sharpe.
+        """
+        pi = self.stationary_distribution()
+        m = math.sqrt(float(pi @ np.asarray(self.regime_vol, dtype=float) ** 2))
+        return np.asarray(self.style_sharpe) * np.asarray(self.style_vol) * m / math.sqrt(252.0)
 
 
 @dataclass(frozen=True)
@@ -354,6 +377,11 @@ class SyntheticConfig:
                 f"the calendar {self.start}..{self.end} has {n_days} business days: use an end "
                 f"date giving at least {MIN_DAYS}"
             )
+        mp = self.model
+        if mp.refresh_days < 1 or mp.min_history < 2 or mp.tail_df <= 2:
+            raise UserError(
+                "model needs refresh_days >= 1, min_history >= 2 and tail_df > 2: fix ModelParams"
+            )
         tm = np.asarray(self.model.transition_matrix, dtype=float)
         if tm.shape != (3, 3) or np.any(tm < 0) or not np.allclose(tm.sum(axis=1), 1.0):
             raise UserError(
@@ -375,10 +403,10 @@ class SyntheticConfig:
                 raw = pd.bdate_range(start=start, periods=int(self.n_days))
             else:
                 raw = pd.bdate_range(start=start, end=pd.Timestamp(self.end))
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError):
             raise UserError(
                 f"bad synthetic calendar start={self.start!r} end={self.end!r}: use YYYY-MM-DD "
-                f"dates ({exc})"
+                "dates"
             ) from None
         return pd.DatetimeIndex(raw.values, name="date")
 
@@ -420,10 +448,24 @@ class GroundTruth:
     transition_matrix: pd.DataFrame
     idio_vol: pd.Series
 
-    @property
+    @cached_property
     def refresh_dates(self) -> pd.DatetimeIndex:
         """Dates on which the style exposures were refreshed, ascending."""
         return pd.DatetimeIndex(np.unique(self.exposures["date"].to_numpy()), name="date")
+
+    @cached_property
+    def _listing_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        # First listed day = first return - 1 (the listing day has no previous close).
+        ok = ~np.isnan(self.returns.to_numpy())
+        n_days = ok.shape[0]
+        has = ok.any(axis=0)
+        first = np.where(has, ok.argmax(axis=0) - 1, n_days)
+        last = np.where(has, n_days - 1 - ok[::-1].argmax(axis=0), -1)
+        return first, last
+
+    @cached_property
+    def _exposure_dates(self) -> np.ndarray:
+        return self.exposures["date"].to_numpy()
 
     def loadings_at(self, date: object) -> pd.DataFrame:
         """Full loading matrix in force on ``date``.
@@ -431,7 +473,8 @@ class GroundTruth:
         Parameters
         ----------
         date : date-like
-            A date on or after the first simulated date.
+            A date on or after the first simulated date; a non-business day uses the business
+            day before it.
 
         Returns
         -------
@@ -447,20 +490,21 @@ class GroundTruth:
                 "pick a later date"
             )
         refresh = self.refresh_dates
-        block_start = refresh[refresh.searchsorted(ts, side="right") - 1]
-        rows = self.exposures[self.exposures["date"] == block_start]
+        block_start = refresh[refresh.searchsorted(ts, side="right") - 1].to_datetime64()
+        col = self._exposure_dates
+        lo = np.searchsorted(col, block_start, "left")
+        hi = np.searchsorted(col, block_start, "right")
+        if hi <= lo or col[lo] != block_start:  # not sorted by date: fall back to a mask
+            rows = self.exposures[col == block_start]
+        else:
+            rows = self.exposures.iloc[lo:hi]
         styles = rows.pivot(index="symbol", columns="factor", values="value")
         symbols = self.static_loadings.index
         styles = styles.reindex(index=symbols, columns=list(STYLE_FACTORS))
         out = pd.concat([self.static_loadings, styles], axis=1)[list(self.factor_names)]
-        # Listed on ``date``: the last simulated day up to ``date`` has a price for the stock.
         pos = dates.searchsorted(ts, side="right") - 1
-        first = _first_valid_positions(self.returns)
-        last = _last_valid_positions(self.returns)
-        listed = (first - 1 <= pos) & (pos <= last)
-        if pos >= len(dates) - 1:
-            listed &= last >= len(dates) - 1
-        out.loc[~listed] = np.nan
+        first, last = self._listing_bounds
+        out.loc[~((first <= pos) & (pos <= last))] = np.nan
         out.index.name = "symbol"
         out.columns.name = None
         return out
@@ -589,10 +633,9 @@ class SyntheticMarket:
         values = close.to_numpy()[:, cols]
         s_loc, d_idx = np.nonzero(~np.isnan(values.T))
         s_idx = cols[s_loc]
-        sym_arr = close.columns.to_numpy(dtype=object)
         out = {
             "date": close.index.to_numpy()[d_idx],
-            "symbol": pd.array(sym_arr[s_idx], dtype="str"),
+            "symbol": _str_take(close.columns, s_idx),
         }
         for name in ("open", "high", "low", "close", "adj_close", "volume", "dividend", "split"):
             arr = self.prices[name].to_numpy()[d_idx, s_idx]
@@ -669,12 +712,13 @@ def simulate_market(config: SyntheticConfig) -> SyntheticMarket:
     pidx = np.full((n_days, n), np.nan)  # close price with splits undone: market cap / shares0
     rng_idio = rng_for("idio")
     sqrt_mult = np.sqrt(vol_mult)
+    window = _WindowStats(returns, mp.refresh_days)
     exp_blocks: list[tuple[int, np.ndarray, np.ndarray]] = []
     day = np.arange(n_days)
     for k in range(0, n_days, mp.refresh_days):
         b = min(k + mp.refresh_days, n_days)
         in_block = (list_idx < b) & (last_idx >= k)
-        x = _style_exposures(k, in_block, returns, pidx, shares0, proxy_vol, sched, mp)
+        x = _style_exposures(k, in_block, window, pidx, shares0, proxy_vol, sched, mp)
         cs = np.flatnonzero(in_block)
         exp_blocks.append((k, cs, x[cs]))
         eps = _student_t(rng_idio, mp.tail_df, (b - k, n))
@@ -687,42 +731,45 @@ def simulate_market(config: SyntheticConfig) -> SyntheticMarket:
         np.maximum(r, mp.return_floor, out=r)
         d = day[k:b, None]
         alive = (d >= list_idx[None, :]) & (d <= last_idx[None, :])
-        r[~alive | (d == list_idx[None, :])] = np.nan
+        first_day = d == list_idx[None, :]
+        r[~alive | first_day] = np.nan
         returns[k:b] = r
+        window.add_block(k // mp.refresh_days, r)
         # Price index: P_t = P_{t-1} (1 + r_t - q * ex_t), starting at the initial close.
         growth = 1.0 + r - div_yield[None, :] * ex_mask[k:b]
-        growth[d == list_idx[None, :]] = np.broadcast_to(price0, (b - k, n))[
-            d == list_idx[None, :]
-        ]
+        growth[first_day] = np.broadcast_to(price0, (b - k, n))[first_day]
         growth[d < list_idx[None, :]] = 1.0
         prev = pidx[k - 1] if k > 0 else np.full(n, np.nan)
-        prev = np.where(np.isnan(prev), 1.0, prev)
-        block_p = prev[None, :] * np.cumprod(growth, axis=0)
+        block_p = _cumprod_rows(growth, np.where(np.isnan(prev), 1.0, prev))
         block_p[~alive] = np.nan
         pidx[k:b] = block_p
         del eps, r, growth, block_p, alive
 
-    alive_all = (day[:, None] >= list_idx[None, :]) & (day[:, None] <= last_idx[None, :])
-
-    # --- splits and raw prices -------------------------------------------------------------
-    split = _simulate_splits(rng_for("splits"), pidx, list_idx, last_idx, ep)
-    cum_split = np.cumprod(np.where(alive_all, split, 1.0), axis=0)
+    # --- splits, raw prices and dividends --------------------------------------------------
+    split, cum_split = _simulate_splits(rng_for("splits"), pidx, list_idx, last_idx, ep)
     close = pidx / cum_split
     dividend = np.zeros((n_days, n))
-    prev_close = np.vstack([np.full((1, n), np.nan), close[:-1]])
-    dividend[ex_mask] = (div_yield[None, :] * prev_close)[ex_mask]
-    dividend[~alive_all] = np.nan
-    split[~alive_all] = np.nan
-    del prev_close
+    ti, ci = np.nonzero(ex_mask)  # ex-dates come after the listing day, so ti >= 1
+    dividend[ti, ci] = div_yield[ci] * close[ti - 1, ci]
+    del ex_mask, ti, ci
+
+    # Market caps (shares0 * pidx) feed fundamentals and holdings; pidx is not needed after.
+    fundamentals = _fundamentals_frame(sched, symbols, pidx, shares0, cum_split)
+    holdings = _holdings_frame(universe, dates, symbols, sector_idx, pidx, shares0,
+                               list_idx, last_idx)
+    del pidx
 
     # --- adjusted close: backward adjusted on the planted returns ------------------------------
-    adj = _adjusted_close(returns, close, list_idx, last_idx)
+    adj = _adjusted_close(returns, close, last_idx)
 
     # --- open / high / low / volume ------------------------------------------------------------
+    alive_all = (day[:, None] >= list_idx[None, :]) & (day[:, None] <= last_idx[None, :])
     ohlv = _ohlc_volume(
         rng_for("ohlc"), close, dividend, split, returns, proxy_vol, sqrt_mult, shares0,
-        cum_split, list_idx, alive_all, ep,
+        cum_split, alive_all, ep,
     )
+    dividend[~alive_all] = np.nan
+    split[~alive_all] = np.nan
     del alive_all
 
     frame = _wide_factory(dates, symbols)
@@ -749,9 +796,6 @@ def simulate_market(config: SyntheticConfig) -> SyntheticMarket:
             "delist_date": delist.to_numpy(),
         }
     )
-    fundamentals = _fundamentals_frame(sched, symbols, dates, pidx, shares0, cum_split)
-    holdings = _holdings_frame(universe, dates, symbols, sector_idx, pidx, shares0,
-                               list_idx, last_idx)
 
     factor_returns = pd.DataFrame(factors, index=dates.copy(), columns=pd.Index(FACTOR_NAMES))
     static = np.zeros((n, 1 + len(SECTORS)))
@@ -985,10 +1029,56 @@ def _zscore(raw: np.ndarray, members: np.ndarray, clip: float) -> np.ndarray:
     return out
 
 
+class _WindowStats:
+    """Per-block sums of the returns (count, sum log1p, sum, sum of squares) for fast windows."""
+
+    def __init__(self, returns: np.ndarray, block: int) -> None:
+        self.returns = returns
+        self.block = block
+        n_blocks = -(-returns.shape[0] // block)
+        self.stats = np.zeros((n_blocks, 4, returns.shape[1]))
+
+    @staticmethod
+    def _direct(r: np.ndarray) -> np.ndarray:
+        ok = ~np.isnan(r)
+        r0 = np.where(ok, r, 0.0)
+        return np.stack(
+            [ok.sum(axis=0), np.log1p(r0).sum(axis=0), r0.sum(axis=0), (r0 * r0).sum(axis=0)]
+        )
+
+    def add_block(self, j: int, r: np.ndarray) -> None:
+        """Record block j's returns, shape (block_len, n)."""
+        self.stats[j] = self._direct(r)
+
+    def sums(self, a: int, b: int) -> np.ndarray:
+        """Sums over day indexes [a, b) (all already simulated), shape (4, n)."""
+        out = np.zeros((4, self.returns.shape[1]))
+        if b <= a:
+            return out
+        ja, jb = -(-a // self.block), b // self.block
+        if ja >= jb:
+            return self._direct(self.returns[a:b])
+        out += self.stats[ja:jb].sum(axis=0)
+        if a < ja * self.block:
+            out += self._direct(self.returns[a : ja * self.block])
+        if jb * self.block < b:
+            out += self._direct(self.returns[jb * self.block : b])
+        return out
+
+
+def _cumprod_rows(growth: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """``start * cumprod(growth, axis=0)`` by a loop over rows (numpy's axis-0 cumprod is slow)."""
+    out = np.empty_like(growth)
+    np.multiply(start, growth[0], out=out[0])
+    for t in range(1, growth.shape[0]):
+        np.multiply(out[t - 1], growth[t], out=out[t])
+    return out
+
+
 def _style_exposures(
     k: int,
     members: np.ndarray,
-    returns: np.ndarray,
+    window: _WindowStats,
     pidx: np.ndarray,
     shares0: np.ndarray,
     proxy_vol: np.ndarray,
@@ -1000,37 +1090,25 @@ def _style_exposures(
     cols = np.arange(n)
     # Latest report known before day k (reports are contiguous and ordered in quarters).
     known = sched.rep_idx < k
-    has = known.any(axis=0)
-    q_last = known.shape[0] - 1 - np.argmax(known[::-1], axis=0) if known.shape[0] else cols * 0
     size = np.full(n, np.nan)
     value = np.full(n, np.nan)
-    if has.any():
-        q = q_last[has]
-        c = cols[has]
-        size[has] = np.log(shares0[c] * pidx[sched.pe_idx[q], c])
-        value[has] = sched.log_bm[q, c]
+    if known.shape[0]:
+        has = known.any(axis=0)
+        if has.any():
+            q_last = known.shape[0] - 1 - np.argmax(known[::-1], axis=0)
+            q = q_last[has]
+            c = cols[has]
+            size[has] = np.log(shares0[c] * pidx[sched.pe_idx[q], c])
+            value[has] = sched.log_bm[q, c]
     # Momentum: returns r[k-252 : k-21].
-    lo, hi = max(k - mp.momentum_lookback, 0), max(k - mp.momentum_skip, 0)
-    mom = np.full(n, np.nan)
-    if hi > lo:
-        w = returns[lo:hi]
-        ok = ~np.isnan(w)
-        cnt = ok.sum(axis=0)
-        logret = np.where(ok, np.log1p(np.where(ok, w, 0.0)), 0.0).sum(axis=0)
-        mom = np.where(cnt >= mp.min_history, np.expm1(logret), np.nan)
+    cnt, slog, _, _ = window.sums(max(k - mp.momentum_lookback, 0), max(k - mp.momentum_skip, 0))
+    mom = np.where(cnt >= mp.min_history, np.expm1(slog), np.nan)
     # Realized vol: returns r[k-252 : k], ddof=1; planted proxy when history is short.
-    lo = max(k - mp.vol_lookback, 0)
-    vol = proxy_vol.copy()
-    if k > lo:
-        w = returns[lo:k]
-        ok = ~np.isnan(w)
-        cnt = ok.sum(axis=0)
-        w0 = np.where(ok, w, 0.0)
-        safe = np.maximum(cnt, 1)
-        mean = w0.sum(axis=0) / safe
-        ss = (np.where(ok, w0 - mean[None, :], 0.0) ** 2).sum(axis=0)
-        realized = np.sqrt(ss / np.maximum(cnt - 1, 1))
-        vol = np.where(cnt >= mp.min_history, realized, proxy_vol)
+    cnt, _, s1, s2 = window.sums(max(k - mp.vol_lookback, 0), k)
+    enough = cnt >= mp.min_history
+    safe = np.where(enough, cnt, 2.0)
+    var = np.maximum(s2 - s1 * s1 / safe, 0.0) / (safe - 1.0)
+    vol = np.where(enough, np.sqrt(var), proxy_vol)
     x = np.zeros((n, len(STYLE_FACTORS)))
     x[:, 0] = _zscore(size, members, mp.z_clip)
     x[:, 1] = _zscore(value, members, mp.z_clip)
@@ -1046,45 +1124,60 @@ def _simulate_splits(
     list_idx: np.ndarray,
     last_idx: np.ndarray,
     ep: EventParams,
-) -> np.ndarray:
-    """Split coefficient per day and stock, shape (n_days, n): 2 after a close above the
-    threshold, 1.5 on rare random days with a close above the minimum, else 1."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split coefficients and their running product, each shape (n_days, n).
+
+    2 the day after a raw close above the threshold, 1.5 on rare random days whose previous close
+    is above the minimum, else 1 (also on days the stock is not listed). Splits are rare, so each
+    stock jumps from one split to the next instead of walking every day.
+    """
     n_days, n = pidx.shape
     life_years = (last_idx - list_idx + 1) / 252.0
     n_random = rng.poisson(ep.random_split_rate * life_years)
-    random_day = np.zeros((n_days, n), dtype=bool)
+    random_days: dict[int, np.ndarray] = {}
     for i in np.flatnonzero(n_random):
         days = rng.integers(list_idx[i] + 1, last_idx[i] + 1, size=n_random[i])
-        random_day[days[days < n_days], i] = True
+        random_days[i] = np.unique(days)
     split = np.ones((n_days, n))
-    cum = np.ones(n)
-    prev_close = np.full(n, np.nan)
-    for t in range(n_days):
-        listed = ~np.isnan(pidx[t])
-        has_prev = listed & ~np.isnan(prev_close)
-        s = np.where(
-            has_prev & (prev_close > ep.split_threshold),
-            2.0,
-            np.where(has_prev & random_day[t] & (prev_close > ep.random_split_min_price), 1.5, 1.0),
-        )
-        split[t] = s
-        cum = cum * s
-        prev_close = pidx[t] / cum
-    return split
+    peak = np.nanmax(np.where(np.isnan(pidx), -np.inf, pidx), axis=0)
+    for i in np.flatnonzero((peak > ep.split_threshold) | (n_random > 0)):
+        p = pidx[:, i]
+        rand = random_days.get(i, np.empty(0, dtype=np.int64))
+        running, t0, last = 1.0, int(list_idx[i]) + 1, int(last_idx[i])
+        while t0 <= last:
+            prev = p[t0 - 1 : last] / running  # previous raw closes of days t0..last
+            above = np.flatnonzero(prev > ep.split_threshold)
+            t_thr = t0 + int(above[0]) if len(above) else last + 1
+            t_rand = last + 1
+            for day in rand[rand >= t0]:
+                if day >= t_thr:
+                    break
+                if prev[day - t0] > ep.random_split_min_price:
+                    t_rand = int(day)
+                    break
+            t = min(t_thr, t_rand)
+            if t > last:
+                break
+            coef = 2.0 if t == t_thr else 1.5
+            split[t, i] = coef
+            running = running * coef
+            t0 = t + 1
+    cum = _cumprod_rows(split, np.ones(n))
+    return split, cum
 
 
-def _adjusted_close(
-    returns: np.ndarray, close: np.ndarray, list_idx: np.ndarray, last_idx: np.ndarray
-) -> np.ndarray:
+def _adjusted_close(returns: np.ndarray, close: np.ndarray, last_idx: np.ndarray) -> np.ndarray:
     """Backward-adjusted close: equals close on the last listed day, pct_change = returns."""
-    n = returns.shape[1]
-    growth = np.where(np.isnan(returns), 1.0, 1.0 + returns)
-    wealth = np.cumprod(growth, axis=0)
-    cols = np.arange(n)
+    growth = 1.0 + returns
+    growth[np.isnan(growth)] = 1.0
+    wealth = _cumprod_rows(growth, np.ones(returns.shape[1]))
+    del growth
+    cols = np.arange(returns.shape[1])
     scale = close[last_idx, cols] / wealth[last_idx, cols]
-    adj = wealth * scale[None, :]
-    adj[np.isnan(close)] = np.nan
-    return adj
+    wealth *= scale[None, :]
+    wealth[last_idx, cols] = close[last_idx, cols]  # exact, not just to rounding
+    wealth[np.isnan(close)] = np.nan
+    return wealth
 
 
 def _ohlc_volume(
@@ -1097,36 +1190,63 @@ def _ohlc_volume(
     sqrt_mult: np.ndarray,
     shares0: np.ndarray,
     cum_split: np.ndarray,
-    list_idx: np.ndarray,
     alive: np.ndarray,
     ep: EventParams,
 ) -> dict[str, np.ndarray]:
-    """Open, high, low and volume consistent with the closes, each shape (n_days, n)."""
+    """Open, high, low and volume consistent with the closes, each shape (n_days, n).
+
+    ``dividend`` and ``split`` must be 0 / 1 (not NaN) off their event days.
+    """
     n_days, n = close.shape
-    sigma = proxy_vol[None, :] * sqrt_mult[:, None]
-    prev_close = np.vstack([np.full((1, n), np.nan), close[:-1]])
-    ref = (prev_close - np.nan_to_num(dividend)) / np.where(np.isnan(split), 1.0, split)
+    f32 = np.float32
+    sigma = proxy_vol.astype(f32)[None, :] * sqrt_mult.astype(f32)[:, None]
+    # Reference open: previous close ex dividend and split; the close itself on the listing day.
+    ref = np.empty_like(close)
+    ref[0] = close[0]
+    np.subtract(close[:-1], dividend[1:], out=ref[1:])
+    ref[1:] /= split[1:]
     first = np.isnan(ref)
     ref[first] = close[first]
-    gap = rng.standard_normal((n_days, n), dtype=np.float32)
-    open_ = ref * np.exp(ep.open_gap_scale * sigma * gap)
-    del gap, ref
-    up = np.abs(rng.standard_normal((n_days, n), dtype=np.float32))
-    high = np.maximum(open_, close) * np.exp(ep.range_scale * sigma * up)
-    del up
-    down = np.abs(rng.standard_normal((n_days, n), dtype=np.float32))
-    low = np.minimum(open_, close) * np.exp(-ep.range_scale * sigma * down)
-    del down
-    noise = rng.standard_normal((n_days, n), dtype=np.float32)
-    abs_r = np.nan_to_num(np.abs(returns))
-    volume = (shares0[None, :] * cum_split) * ep.turnover_median
-    volume *= np.exp(ep.turnover_noise * noise)
-    volume *= 1.0 + ep.volume_return_slope * abs_r / sigma
-    del noise, abs_r
-    volume = np.maximum(np.rint(volume), 1.0)
+    del first
+
+    def lognoise(scale: float, sign: float, absolute: bool) -> np.ndarray:
+        z = rng.standard_normal((n_days, n), dtype=f32)
+        if absolute:
+            np.abs(z, out=z)
+        z *= f32(sign * scale)
+        z *= sigma
+        return np.exp(z, out=z)
+
+    open_ = ref * lognoise(ep.open_gap_scale, 1.0, False)
+    del ref
+    high = np.maximum(open_, close)
+    high *= lognoise(ep.range_scale, 1.0, True)
+    low = np.minimum(open_, close)
+    low *= lognoise(ep.range_scale, -1.0, True)
+    volume = shares0[None, :] * cum_split
+    volume *= ep.turnover_median
+    noise = rng.standard_normal((n_days, n), dtype=f32)
+    noise *= f32(ep.turnover_noise)
+    volume *= np.exp(noise, out=noise)
+    del noise
+    abs_r = np.abs(returns).astype(f32)
+    abs_r[np.isnan(abs_r)] = 0.0
+    abs_r /= sigma
+    abs_r *= f32(ep.volume_return_slope)
+    abs_r += f32(1.0)
+    volume *= abs_r
+    del abs_r, sigma
+    np.rint(volume, out=volume)
+    np.maximum(volume, 1.0, out=volume)
     for arr in (open_, high, low, volume):
         arr[~alive] = np.nan
     return {"open": open_, "high": high, "low": low, "volume": volume}
+
+
+def _str_take(values: object, idx: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``values[idx]`` as a pandas ``str`` array, built in Arrow (much faster than objects)."""
+    table = pa.array([str(v) for v in values], type=pa.large_string())
+    return pd.array(table.take(pa.array(np.asarray(idx, dtype=np.int64))), dtype="str")
 
 
 def _wide_factory(dates: pd.DatetimeIndex, symbols: pd.Index):  # noqa: ANN202
@@ -1139,7 +1259,6 @@ def _wide_factory(dates: pd.DatetimeIndex, symbols: pd.Index):  # noqa: ANN202
 def _fundamentals_frame(
     sched: _Schedule,
     symbols: pd.Index,
-    dates: pd.DatetimeIndex,
     pidx: np.ndarray,
     shares0: np.ndarray,
     cum_split: np.ndarray,
@@ -1159,12 +1278,10 @@ def _fundamentals_frame(
     )
     m = len(q)
     n_f = len(FUNDAMENTAL_FIELDS)
-    sym = symbols.to_numpy(dtype=object)[c]
     return pd.DataFrame(
         {
-            "symbol": pd.array(np.repeat(sym, n_f), dtype="str"),
-            "field": pd.array(np.tile(np.asarray(FUNDAMENTAL_FIELDS, dtype=object), m),
-                              dtype="str"),
+            "symbol": _str_take(symbols, np.repeat(c, n_f)),
+            "field": _str_take(FUNDAMENTAL_FIELDS, np.tile(np.arange(n_f), m)),
             "period_end": np.repeat(sched.period_end[q].astype("datetime64[us]"), n_f),
             "reported_date": np.repeat(sched.rep_date[q, c].astype("datetime64[us]"), n_f),
             "value": values.ravel(),
@@ -1193,32 +1310,28 @@ def _holdings_frame(
     # Only a complete December counts: its last business day must be the month's last one.
     year_ends = [t for t in year_ends if (dates[t] + pd.offsets.BDay(1)).month != 12]
     as_of_idx = sorted({0, *year_ends})
-    sym = symbols.to_numpy(dtype=object)
-    parts: list[pd.DataFrame] = []
+    etf_names = [universe, *(f"{universe}-{SECTOR_CODES[s]}" for s in SECTORS)]
+    etf_parts, sym_parts, w_parts, t_parts = [], [], [], []
     for t in as_of_idx:
         listed = (list_idx <= t) & (last_idx >= t)
         cap = shares0 * pidx[t]
-        groups = [(universe, listed)]
-        groups += [
-            (f"{universe}-{SECTOR_CODES[s]}", listed & (sector_idx == j))
-            for j, s in enumerate(SECTORS)
-        ]
-        for etf, mask in groups:
+        masks = [listed] + [listed & (sector_idx == j) for j in range(len(SECTORS))]
+        for e, mask in enumerate(masks):
             idx = np.flatnonzero(mask)
             if len(idx) == 0:
                 continue
-            w = cap[idx] / cap[idx].sum()
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "etf": pd.array([etf] * len(idx), dtype="str"),
-                        "symbol": pd.array(sym[idx], dtype="str"),
-                        "weight": w,
-                        "as_of": np.repeat(dates[t].to_datetime64(), len(idx)),
-                    }
-                )
-            )
-    return pd.concat(parts, ignore_index=True)
+            etf_parts.append(np.full(len(idx), e))
+            sym_parts.append(idx)
+            w_parts.append(cap[idx] / cap[idx].sum())
+            t_parts.append(np.full(len(idx), t))
+    return pd.DataFrame(
+        {
+            "etf": _str_take(etf_names, np.concatenate(etf_parts)),
+            "symbol": _str_take(symbols, np.concatenate(sym_parts)),
+            "weight": np.concatenate(w_parts),
+            "as_of": dates.to_numpy()[np.concatenate(t_parts)],
+        }
+    )
 
 
 def _exposures_frame(
@@ -1231,28 +1344,11 @@ def _exposures_frame(
     s_all = np.concatenate([cs for _, cs, _ in blocks])
     x_all = np.concatenate([x for _, _, x in blocks], axis=0)
     n_f = len(STYLE_FACTORS)
-    sym = symbols.to_numpy(dtype=object)
     return pd.DataFrame(
         {
             "date": np.repeat(dates.to_numpy()[k_all], n_f),
-            "symbol": pd.array(np.repeat(sym[s_all], n_f), dtype="str"),
-            "factor": pd.array(
-                np.tile(np.asarray(STYLE_FACTORS, dtype=object), len(k_all)), dtype="str"
-            ),
+            "symbol": _str_take(symbols, np.repeat(s_all, n_f)),
+            "factor": _str_take(STYLE_FACTORS, np.tile(np.arange(n_f), len(k_all))),
             "value": x_all.ravel(),
         }
     )
-
-
-def _first_valid_positions(frame: pd.DataFrame) -> np.ndarray:
-    """Row position of the first non-NaN value per column (len if none)."""
-    ok = ~np.isnan(frame.to_numpy())
-    has = ok.any(axis=0)
-    return np.where(has, ok.argmax(axis=0), len(frame))
-
-
-def _last_valid_positions(frame: pd.DataFrame) -> np.ndarray:
-    """Row position of the last non-NaN value per column (-1 if none)."""
-    ok = ~np.isnan(frame.to_numpy())
-    has = ok.any(axis=0)
-    return np.where(has, len(frame) - 1 - ok[::-1].argmax(axis=0), -1)
