@@ -30,5 +30,18 @@ def sample_home(tmp_path_factory):
     return home
 
 
+@pytest.fixture(scope="session")
+def syn_home(tmp_path_factory):
+    """A data directory with the synthetic SYN50 universe (seed 42, 20 years) stored once."""
+    from equity_factors.data.ingest import ingest_synthetic
+    from equity_factors.data.paths import resolve_data_dir
+    from equity_factors.data.store import Store
+
+    home = tmp_path_factory.mktemp("syn_home")
+    dd = resolve_data_dir(home)
+    ingest_synthetic(Store(dd.store_path), dd, 50, 42)
+    return home
+
+
 def pytest_configure(config):
     os.environ.setdefault("MPLBACKEND", "Agg")
