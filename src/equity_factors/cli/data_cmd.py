@@ -107,6 +107,10 @@ def register_data(sub: argparse._SubParsersAction, common: argparse.ArgumentPars
     s.add_argument("--seed", type=int, default=None, help="seed of a synthetic universe (default 42)")
     s.add_argument("--start", help="first date to fetch (YYYY-MM-DD)")
     s.add_argument("--refresh", action="store_true", help="fetch again even if up to date")
+    s.add_argument("--fundamentals", action="store_true",
+                   help="Alpha Vantage: also fetch OVERVIEW, EARNINGS and BALANCE_SHEET per symbol")
+    s.add_argument("--listing-status", action="store_true",
+                   help="Alpha Vantage: also store LISTING_STATUS (active and delisted symbols)")
     s.set_defaults(handler=cmd_fetch)
 
 

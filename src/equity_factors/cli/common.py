@@ -1,0 +1,59 @@
+"""Flags shared by the analysis commands, and small helpers for their output."""
+
+from __future__ import annotations
+
+import argparse
+
+from equity_factors.cli.console import console
+from equity_factors.workflows.context import Context
+
+
+def context(args: argparse.Namespace, progress=None) -> Context:
+    return Context.create(getattr(args, "data_dir", None), progress)
+
+
+def add_universe(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument("--universe", "--symbols", dest="universe", required=required, metavar="U",
+                   help="universe name, ETF, comma list of symbols/ETFs, or @file.txt "
+                        "(e.g. SAMPLE, SYN500, \"SPY,QQQ,IWM\")")
+
+
+def add_period(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--start", help="first date used (YYYY-MM-DD)")
+    p.add_argument("--end", help="last date used (YYYY-MM-DD)")
+
+
+def add_factor_model(p: argparse.ArgumentParser, method_flags: tuple[str, ...] = ("--method",),
+                     default_k: int = 10) -> None:
+    """Flags that choose the factor model (same defaults everywhere, so caches are shared)."""
+    from equity_factors.factors import FACTOR_METHODS
+
+    p.add_argument(*method_flags, dest="method", default="pca", metavar="METHOD",
+                   help=f"factor method: {', '.join(FACTOR_METHODS)} (case-insensitive; "
+                        "default pca)")
+    p.add_argument("-k", "--n-components", dest="n_components", type=int, default=default_k,
+                   help=f"number of factors (default {default_k})")
+    p.add_argument("--lookback", type=int, default=252,
+                   help="trading days in each fit window (default 252)")
+    p.add_argument("--refit", type=int, default=21, help="refit every N trading days (default 21)")
+    p.add_argument("--mode", choices=("rolling", "in-sample"), default="rolling",
+                   help="rolling out-of-sample fits (default) or one in-sample fit")
+    p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+
+
+def factor_request(args: argparse.Namespace):
+    from equity_factors.workflows.factors import FactorRequest
+
+    return FactorRequest(universe=args.universe, method=args.method,
+                         n_components=args.n_components, start=getattr(args, "start", None),
+                         end=getattr(args, "end", None), lookback=args.lookback,
+                         refit=args.refit, mode=args.mode, seed=args.seed)
+
+
+def print_run(run) -> None:
+    console.print(f"run {run.run_id} recorded in {run.folder}")
+
+
+def print_notes(notes) -> None:
+    for note in notes:
+        console.print(f"[yellow]note:[/] {note}")

@@ -1,0 +1,44 @@
+"""``eqf discover``: latent factors of a universe."""
+
+from __future__ import annotations
+
+import argparse
+
+from equity_factors.cli.common import (add_factor_model, add_period, add_universe, context,
+                                       factor_request, print_notes, print_run)
+from equity_factors.cli.console import console, table
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    from equity_factors.workflows.discover import discover
+
+    ctx = context(args)
+    outcome = discover(ctx, factor_request(args), argv=args.argv, output_dir=args.output_dir)
+    fit = outcome.fit
+    console.print(f"{fit.universe.label}: {len(fit.panel.symbols)} stocks "
+                  f"({len(fit.panel.dropped)} dropped), {fit.result.method} "
+                  f"{fit.result.mode}, {fit.result.n_factors} factors, "
+                  f"{fit.result.factor_returns.index[0]:%Y-%m-%d} to "
+                  f"{fit.result.factor_returns.index[-1]:%Y-%m-%d}"
+                  + (" [cached]" if fit.cached else ""))
+    cols = ["annualized_return", "annualized_volatility", "sharpe_ratio", "max_drawdown",
+            "explained_variance_ratio", "mean_stability"]
+    shown = outcome.summary[cols].copy()
+    shown.insert(0, "name", outcome.names.set_index("factor")["name"])
+    console.print(table(shown, title="Factors"))
+    print_notes(list(fit.result.warnings) + list(fit.notes))
+    console.print(f"wrote {', '.join(outcome.files)} to {args.output_dir}")
+    print_run(outcome.run)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("discover", parents=[common], help="find the latent factors of a universe",
+                       description="Fit a factor model and write factor_returns.csv, "
+                                   "factor_loadings.csv, factor_names.csv, factor_summary.csv and "
+                                   "cumulative_factor_returns.png.")
+    add_universe(p)
+    add_factor_model(p)
+    add_period(p)
+    p.add_argument("--output-dir", default=".", help="where to write the files (default: here)")
+    p.set_defaults(handler=cmd_discover)

@@ -1,0 +1,200 @@
+"""Shared by every analysis command: universe -> panel -> factor model, with a Parquet cache."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from equity_factors import __version__
+from equity_factors.data.cache import FrameCache, cache_key
+from equity_factors.data.panel import Panel, load_panel
+from equity_factors.data.universe import ResolvedUniverse, resolve_universe
+from equity_factors.errors import UserError
+from equity_factors.factors import (
+    FACTOR_METHODS,
+    FactorModelResult,
+    asof_characteristics,
+    fit_factor_model,
+    normalize_method,
+    technical_characteristics,
+)
+from equity_factors.workflows.context import Context
+
+
+@dataclass(frozen=True)
+class FactorRequest:
+    """What to fit: a universe over a period with one method (the flags of ``eqf discover``)."""
+
+    universe: str
+    method: str = "pca"
+    n_components: int = 10
+    start: str | None = None
+    end: str | None = None
+    lookback: int = 252
+    refit: int = 21
+    mode: str = "rolling"
+    seed: int = 42
+    min_coverage: float = 0.9
+
+    def normalized(self) -> FactorRequest:
+        method = normalize_method(self.method)
+        mode = str(self.mode).lower()
+        if mode not in ("rolling", "in-sample"):
+            raise UserError(f"--mode must be rolling or in-sample, not {self.mode!r}")
+        if self.n_components < 1:
+            raise UserError("-k/--n-components must be at least 1")
+        if self.lookback < 20:
+            raise UserError("--lookback must be at least 20 trading days")
+        if self.refit < 1:
+            raise UserError("--refit must be at least 1 trading day")
+        return replace(self, method=method, mode=mode)
+
+
+@dataclass(frozen=True)
+class FactorFit:
+    """A fitted factor model with the panel it came from."""
+
+    request: FactorRequest
+    universe: ResolvedUniverse
+    panel: Panel
+    result: FactorModelResult
+    cached: bool
+    notes: tuple[str, ...] = ()
+
+
+def resolve(ctx: Context, spec: str) -> ResolvedUniverse:
+    """Resolve a universe, fetching it on demand when an Alpha Vantage key is set."""
+    on_demand = None
+    try:
+        from equity_factors.workflows.fetch import make_on_demand_fetcher
+    except ImportError:  # pragma: no cover - the provider module is optional at import time
+        make_on_demand_fetcher = None
+    if make_on_demand_fetcher is not None:
+        on_demand = make_on_demand_fetcher(ctx)
+    return resolve_universe(ctx.store, ctx.data_dir, spec, on_demand=on_demand)
+
+
+def load_universe_panel(ctx: Context, spec: str, start: str | None = None,
+                        end: str | None = None,
+                        extra_fields: tuple[str, ...] = ()) -> tuple[ResolvedUniverse, Panel]:
+    """Resolve ``spec`` and load its returns panel over [start, end]."""
+    _check_dates(start, end)
+    universe = resolve(ctx, spec)
+    return universe, load_panel(ctx.store, universe, start, end, extra_fields=extra_fields)
+
+
+def _check_dates(start: str | None, end: str | None) -> None:
+    for flag, value in (("--start", start), ("--end", end)):
+        if value is not None:
+            try:
+                pd.Timestamp(value)
+            except (ValueError, TypeError):
+                raise UserError(f"{flag} {value!r} is not a date; use YYYY-MM-DD") from None
+    if start and end and pd.Timestamp(start) >= pd.Timestamp(end):
+        raise UserError(f"--start {start} is not before --end {end}")
+
+
+def characteristics_for(ctx: Context, panel: Panel) -> tuple[dict[str, pd.DataFrame], pd.Series | None, list[str]]:
+    """Point-in-time characteristics for the fundamental method, and the stocks' sectors.
+
+    size = log(market cap), value = log(book-to-market), earnings_yield, from stored
+    fundamentals (each counts from its reported date); momentum (12-1) and low volatility from
+    the returns. Returns (characteristics, sectors, notes on what was unavailable).
+    """
+    notes = []
+    chars: dict[str, pd.DataFrame] = {}
+    fund = ctx.store.fundamentals(panel.symbols, ["market_cap", "book_to_market", "earnings_yield"])
+    if not fund.empty:
+        asof = asof_characteristics(fund, panel.returns.index, panel.symbols)
+        if "market_cap" in asof:
+            chars["size"] = np.log(asof["market_cap"].where(asof["market_cap"] > 0))
+        if "book_to_market" in asof:
+            chars["value"] = np.log(asof["book_to_market"].where(asof["book_to_market"] > 0))
+        if "earnings_yield" in asof:
+            chars["earnings_yield"] = asof["earnings_yield"]
+    missing = [c for c in ("size", "value", "earnings_yield") if c not in chars]
+    if missing:
+        notes.append(f"no stored fundamentals for {', '.join(missing)}: the fundamental method "
+                     "uses the characteristics it has")
+    tech = technical_characteristics(panel.returns)
+    chars.update(tech)
+    info = ctx.store.symbol_info(panel.symbols)
+    sectors = info["sector"].reindex(panel.symbols) if "sector" in info else None
+    if sectors is not None and sectors.isna().all():
+        sectors = None
+    return chars, sectors, notes
+
+
+_FRAMES = ("factor_returns", "loadings", "weights", "weights_history", "stability", "fits")
+
+
+def result_to_frames(result: FactorModelResult) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """A FactorModelResult as Parquet-ready frames plus JSON metadata."""
+    frames = {name: getattr(result, name) for name in _FRAMES}
+    frames["explained_variance_ratio"] = result.explained_variance_ratio.rename("value").to_frame()
+    meta = {f.name: getattr(result, f.name) for f in fields(result)
+            if f.name not in _FRAMES and f.name != "explained_variance_ratio"}
+    meta["warnings"] = list(result.warnings)
+    meta["params"] = {k: v for k, v in dict(result.params).items()
+                      if isinstance(v, (int, float, str, bool, type(None)))}
+    return frames, meta
+
+
+def result_from_frames(frames: dict[str, pd.DataFrame], meta: dict[str, Any]) -> FactorModelResult:
+    """The inverse of :func:`result_to_frames`."""
+    kwargs = {name: frames[name] for name in _FRAMES}
+    kwargs["explained_variance_ratio"] = frames["explained_variance_ratio"]["value"].rename(None)
+    kwargs.update(meta)
+    kwargs["warnings"] = tuple(meta.get("warnings", ()))
+    return FactorModelResult(**kwargs)
+
+
+def fit_factors(ctx: Context, request: FactorRequest, *, use_cache: bool = True,
+                panel: Panel | None = None,
+                universe: ResolvedUniverse | None = None) -> FactorFit:
+    """Fit (or read from the cache) the factor model a request describes."""
+    request = request.normalized()
+    if panel is None or universe is None:
+        universe, panel = load_universe_panel(ctx, request.universe, request.start, request.end)
+    n_stocks = panel.returns.shape[1]
+    notes: list[str] = []
+    if request.method != "fundamental" and request.n_components >= n_stocks:
+        raise UserError(
+            f"-k {request.n_components} is not smaller than the {n_stocks} usable stocks of "
+            f"{universe.label}; lower -k/--n-components below {n_stocks} or use a larger universe")
+    if request.mode == "rolling" and request.lookback >= len(panel.returns) - 1:
+        raise UserError(
+            f"--lookback {request.lookback} leaves no out-of-sample days in {len(panel.returns)} "
+            "days of data; lower --lookback or widen --start/--end")
+    key = cache_key(fingerprint=panel.fingerprint, version=__version__,
+                    **{k: getattr(request, k) for k in ("method", "n_components", "lookback",
+                                                        "refit", "mode", "seed", "min_coverage")})
+    cache = FrameCache(ctx.data_dir, "factors")
+    if use_cache and (hit := cache.get(key)) is not None:
+        return FactorFit(request, universe, panel, result_from_frames(*hit), True, tuple(notes))
+    kwargs: dict[str, Any] = {}
+    k: int | None = request.n_components
+    if request.method == "fundamental":
+        chars, sectors, notes_c = characteristics_for(ctx, panel)
+        notes += notes_c
+        if k is not None and k > len(chars):
+            notes.append(f"the fundamental method has {len(chars)} characteristics here; "
+                         f"-k {k} reduced to {len(chars)}")
+            k = len(chars)
+        kwargs.update(characteristics=chars, sectors=sectors)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # kept in result.warnings and printed by the CLI
+        result = fit_factor_model(panel.returns, request.method, k, mode=request.mode,
+                                  lookback=request.lookback, refit=request.refit,
+                                  min_coverage=request.min_coverage, random_state=request.seed,
+                                  **kwargs)
+    cache.put(key, *result_to_frames(result))
+    return FactorFit(request, universe, panel, result, False, tuple(notes))
+
+
+__all__ = ["FACTOR_METHODS", "FactorFit", "FactorRequest", "characteristics_for", "fit_factors",
+           "load_universe_panel", "resolve", "result_from_frames", "result_to_frames"]
