@@ -11,6 +11,9 @@ install:
 
 install-test:
 	$(PYTHON) -m pip install $(PIP_FLAGS) -e ".[dashboard,test]"
+	@# The autoencoder's PyTorch, CPU build only ("+cpu" is never the multi-GB CUDA download);
+	@# where no such wheel is offered the autoencoder tests are skipped.
+	$(PYTHON) -m pip install $(PIP_FLAGS) "torch==2.13.0+cpu" || echo "note: no CPU build of torch here; autoencoder tests will be skipped"
 
 demo: install
 	$(PYTHON) -m equity_factors demo --output-dir $(DEMO_DIR)

@@ -20,7 +20,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
                   f"{fit.result.mode}, {fit.result.n_factors} factors, "
                   f"{fit.result.factor_returns.index[0]:%Y-%m-%d} to "
                   f"{fit.result.factor_returns.index[-1]:%Y-%m-%d}"
-                  + (" [cached]" if fit.cached else ""))
+                  + (" (cached)" if fit.cached else ""))
     cols = ["annualized_return", "annualized_volatility", "sharpe_ratio", "max_drawdown",
             "explained_variance_ratio", "mean_stability"]
     shown = outcome.summary[cols].copy()
