@@ -131,3 +131,9 @@ def test_shared_optuna_storage_counts_every_trial(window, tmp_path):
     assert first.n_trials == 6
     assert second.n_trials == 12  # the second process sees the first one's trials
     assert second.objective_value >= first.objective_value - 1e-12
+
+
+def test_threaded_bayesian_counts_every_trial(window):
+    res = optimize_weights(window, "bayesian", n_trials=8, random_state=0, n_jobs=2)
+    assert res.n_trials == 8
+    assert np.abs(res.weights).sum() == pytest.approx(1.0)

@@ -1,0 +1,344 @@
+"""Walk-forward and single-window factor-weight optimization with an overfitting report.
+
+Walk-forward folds are consecutive: fold f trains on rows ``[f*test, f*test + train)`` of the
+factor returns and is tested on the next ``test`` rows (the last fold's test window may be
+shorter), so every row after the first train window is out of sample exactly once. Weights of a
+fold are fitted on its train rows only and earn the returns of the rows after them (a row's return
+runs from the previous close to its close), which keeps every number point in time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from equity_factors._random import SeedLike, derive_seed
+from equity_factors.errors import UserError
+from equity_factors.metrics import sharpe_ratio
+from equity_factors.optimize.overfitting import OverfittingReport, overfitting_report
+from equity_factors.optimize.techniques import MIN_TRAIN_ROWS, OptimizationResult, optimize_weights
+
+__all__ = ["FoldResult", "WalkForwardResult", "single_fit", "walk_forward"]
+
+
+@dataclass(frozen=True, eq=False)
+class FoldResult:
+    """One fold: where it trained, where it was tested, what it chose and how it did.
+
+    Attributes
+    ----------
+    fold : int
+    train_start, train_end : Timestamp
+        First and last date of the train window (inclusive).
+    test_start, test_end : Timestamp or None
+        First and last date of the test window (None for a single fit).
+    weights : Series of shape (n_factors,)
+    method_blend : Series of shape (n_methods,)
+    in_sample_sharpe : float
+        Annualized Sharpe of ``weights`` on the train window.
+    out_of_sample_sharpe : float
+        Annualized Sharpe on the test window (NaN for a single fit or a 1-day window).
+    out_of_sample_returns : Series of shape (n_test,)
+    optimization : OptimizationResult
+    """
+
+    fold: int
+    train_start: pd.Timestamp
+    train_end: pd.Timestamp
+    test_start: pd.Timestamp | None
+    test_end: pd.Timestamp | None
+    weights: pd.Series
+    method_blend: pd.Series
+    in_sample_sharpe: float
+    out_of_sample_sharpe: float
+    out_of_sample_returns: pd.Series
+    optimization: OptimizationResult
+
+
+@dataclass(frozen=True, eq=False)
+class WalkForwardResult:
+    """Result of :func:`walk_forward` (``mode="walk_forward"``) or :func:`single_fit`.
+
+    Attributes
+    ----------
+    mode : {"walk_forward", "single_fit"}
+    folds : tuple of FoldResult
+    weights : DataFrame of shape (n_folds, n_factors)
+        Each fold's weights.
+    average_weights : Series of shape (n_factors,)
+        Mean of the folds' weights, rescaled to ``sum |w| = 1`` (the fold's weights for a
+        single fit).
+    out_of_sample_returns : Series
+        Stitched test-window returns (empty for a single fit).
+    report : OverfittingReport
+    train_window : int
+    test_window : int or None
+    """
+
+    mode: Literal["walk_forward", "single_fit"]
+    folds: tuple[FoldResult, ...]
+    weights: pd.DataFrame
+    average_weights: pd.Series
+    out_of_sample_returns: pd.Series
+    report: OverfittingReport
+    train_window: int
+    test_window: int | None
+
+    def fold_table(self) -> pd.DataFrame:
+        """One row per fold: dates, in/out-of-sample Sharpe, trials, objective."""
+        return pd.DataFrame(
+            [
+                {
+                    "train_start": f.train_start,
+                    "train_end": f.train_end,
+                    "test_start": f.test_start,
+                    "test_end": f.test_end,
+                    "in_sample_sharpe": f.in_sample_sharpe,
+                    "out_of_sample_sharpe": f.out_of_sample_sharpe,
+                    "n_trials": f.optimization.n_trials,
+                    "objective_value": f.optimization.objective_value,
+                }
+                for f in self.folds
+            ],
+            index=pd.RangeIndex(len(self.folds), name="fold"),
+        )
+
+    def summary(self) -> pd.Series:
+        """Headline numbers (mode, folds, trials and the overfitting report's summary)."""
+        head = pd.Series(
+            {
+                "mode": self.mode,
+                "n_folds": len(self.folds),
+                "train_window": self.train_window,
+                "test_window": self.test_window,
+            },
+            dtype=object,
+        )
+        return pd.concat([head, self.report.summary()])
+
+
+def _fold_seed(random_state: SeedLike, fold: int) -> SeedLike:
+    if random_state is None:
+        return None
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**31 - 1))
+    return derive_seed(int(random_state), "walk_forward", fold)
+
+
+def _prepare(factor_returns: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(factor_returns, pd.DataFrame):
+        raise TypeError("factor_returns must be a DataFrame of shape (n_dates, n_factors)")
+    data = factor_returns.astype(float).dropna(how="all")
+    if not data.index.is_monotonic_increasing:
+        data = data.sort_index()
+    return data
+
+
+def _run_fold(
+    data: pd.DataFrame,
+    fold: int,
+    train: slice,
+    test: slice | None,
+    random_state: SeedLike,
+    study_name: str | None,
+    base_done: int,
+    total: int,
+    callback: Callable[[int, int], None] | None,
+    periods_per_year: int,
+    optimize_kwargs: dict[str, Any],
+) -> FoldResult:
+    n_trials = int(optimize_kwargs.get("n_trials", 200))
+
+    def fold_callback(i: int, n: int) -> None:
+        if callback is not None:
+            callback(base_done + min(i, n_trials), total)
+
+    train_data = data.iloc[train]
+    opt = optimize_weights(
+        train_data,
+        random_state=_fold_seed(random_state, fold),
+        study_name=study_name,
+        callback=fold_callback if callback is not None else None,
+        periods_per_year=periods_per_year,
+        **optimize_kwargs,
+    )
+    if test is not None:
+        test_data = data.iloc[test]
+        oos = pd.Series(
+            test_data.fillna(0.0).to_numpy() @ opt.weights.reindex(test_data.columns).to_numpy(),
+            index=test_data.index,
+            name="portfolio",
+        )
+        oos_sr = float(sharpe_ratio(oos, periods_per_year=periods_per_year))
+        test_start, test_end = test_data.index[0], test_data.index[-1]
+    else:
+        oos = pd.Series(dtype=float, name="portfolio")
+        oos_sr, test_start, test_end = np.nan, None, None
+    if callback is not None:
+        callback(base_done + n_trials, total)
+    return FoldResult(
+        fold=fold,
+        train_start=train_data.index[0],
+        train_end=train_data.index[-1],
+        test_start=test_start,
+        test_end=test_end,
+        weights=opt.weights,
+        method_blend=opt.method_blend,
+        in_sample_sharpe=float(
+            sharpe_ratio(opt.in_sample_returns, periods_per_year=periods_per_year)
+        ),
+        out_of_sample_sharpe=oos_sr,
+        out_of_sample_returns=oos,
+        optimization=opt,
+    )
+
+
+def _collect(
+    mode: Literal["walk_forward", "single_fit"],
+    folds: list[FoldResult],
+    columns: pd.Index,
+    train_window: int,
+    test_window: int | None,
+    periods_per_year: int,
+) -> WalkForwardResult:
+    weights = pd.DataFrame(
+        [f.weights.reindex(columns) for f in folds],
+        index=pd.RangeIndex(len(folds), name="fold"),
+        columns=columns,
+    )
+    avg = weights.mean(axis=0)
+    gross = avg.abs().sum()
+    avg = avg / gross if gross > 0 else pd.Series(1.0 / len(columns), index=columns)
+    walk = mode == "walk_forward"
+    oos = (
+        pd.concat([f.out_of_sample_returns for f in folds]) if walk
+        else pd.Series(dtype=float, name="portfolio")
+    )
+    report = overfitting_report(
+        [f.optimization.in_sample_returns for f in folds],
+        [f.optimization.trial_returns for f in folds],
+        [f.optimization.n_trials for f in folds],
+        [f.out_of_sample_returns for f in folds] if walk else None,
+        periods_per_year=periods_per_year,
+        n_factors=len(columns),
+    )
+    return WalkForwardResult(
+        mode=mode,
+        folds=tuple(folds),
+        weights=weights,
+        average_weights=avg.rename("weight"),
+        out_of_sample_returns=oos,
+        report=report,
+        train_window=train_window,
+        test_window=test_window,
+    )
+
+
+def walk_forward(
+    factor_returns: pd.DataFrame,
+    train_window: int = 90,
+    test_window: int = 30,
+    *,
+    random_state: SeedLike = None,
+    study_name: str | None = None,
+    callback: Callable[[int, int], None] | None = None,
+    periods_per_year: int = 252,
+    **optimize_kwargs: Any,
+) -> WalkForwardResult:
+    """Optimize weights on each train window and apply them to the following test window.
+
+    Parameters
+    ----------
+    factor_returns : DataFrame of shape (n_dates, n_factors)
+        Out-of-sample factor returns (rows that are all NaN are dropped; in a train window rows
+        with any NaN are dropped; in a test window a missing factor return counts as 0).
+    train_window : int, default 90
+        Rows per train window (>= 10).
+    test_window : int, default 30
+        Rows per test window, and the step between folds.
+    random_state : int, Generator or None
+        Each fold gets its own seed derived from it (same seed, same weights).
+    study_name : str, optional
+        Optuna study name prefix; fold f uses ``f"{study_name}-fold{f:03d}"``.
+    callback : callable(i, n), optional
+        Progress over all folds' trials: ``i`` done of ``n = n_folds * n_trials``.
+    periods_per_year : int, default 252
+    **optimize_kwargs
+        Passed to :func:`~equity_factors.optimize.techniques.optimize_weights` (``technique``,
+        ``methods``, ``objective``, ``n_trials``, ``search``, ``long_only``, ``storage``,
+        ``n_jobs``, ``max_kept_trials``).
+
+    Returns
+    -------
+    WalkForwardResult
+    """
+    if int(train_window) < MIN_TRAIN_ROWS:
+        raise UserError(
+            f"--train-window must be at least {MIN_TRAIN_ROWS} days, got {train_window}"
+        )
+    if int(test_window) < 1:
+        raise UserError(f"--test-window must be at least 1 day, got {test_window}")
+    train_window, test_window = int(train_window), int(test_window)
+    data = _prepare(factor_returns)
+    n = len(data)
+    if n <= train_window:
+        raise UserError(
+            f"walk-forward needs more than --train-window={train_window} days of factor returns, "
+            f"got {n}; shorten --train-window or load more history"
+        )
+    starts = list(range(0, n - train_window, test_window))
+    n_trials = int(optimize_kwargs.get("n_trials", 200))
+    total = len(starts) * n_trials
+    folds = []
+    for f, s in enumerate(starts):
+        train = slice(s, s + train_window)
+        test = slice(s + train_window, min(s + train_window + test_window, n))
+        name = f"{study_name}-fold{f:03d}" if study_name else None
+        folds.append(
+            _run_fold(data, f, train, test, random_state, name, f * n_trials, total, callback,
+                      periods_per_year, optimize_kwargs)
+        )
+    return _collect("walk_forward", folds, data.columns, train_window, test_window,
+                    periods_per_year)
+
+
+def single_fit(
+    factor_returns: pd.DataFrame,
+    lookback: int | None = None,
+    *,
+    random_state: SeedLike = None,
+    study_name: str | None = None,
+    callback: Callable[[int, int], None] | None = None,
+    periods_per_year: int = 252,
+    **optimize_kwargs: Any,
+) -> WalkForwardResult:
+    """Optimize weights once on the last ``lookback`` rows (reported as in-sample only).
+
+    Parameters
+    ----------
+    factor_returns : DataFrame of shape (n_dates, n_factors)
+    lookback : int or None, default None
+        Number of most recent rows to fit on; None uses all rows.
+    random_state, study_name, callback, periods_per_year, **optimize_kwargs
+        As in :func:`walk_forward` (the study name is used as given).
+
+    Returns
+    -------
+    WalkForwardResult with ``mode="single_fit"``, one fold and no out-of-sample returns.
+    """
+    data = _prepare(factor_returns)
+    if lookback is not None:
+        if int(lookback) < MIN_TRAIN_ROWS:
+            raise UserError(f"--lookback must be at least {MIN_TRAIN_ROWS} days, got {lookback}")
+        data = data.iloc[-int(lookback):]
+    n_trials = int(optimize_kwargs.get("n_trials", 200))
+    fold = _run_fold(
+        data, 0, slice(0, len(data)), None, random_state, study_name, 0, n_trials, callback,
+        periods_per_year, optimize_kwargs,
+    )
+    return _collect("single_fit", [fold], data.columns, len(data), None, periods_per_year)
+
