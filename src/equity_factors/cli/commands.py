@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from equity_factors.cli import data_cmd, demo_cmd, discover_cmd
+from equity_factors.cli import data_cmd, demo_cmd, discover_cmd, optimize_cmd
 
 REGISTRY = [
     discover_cmd.register,
+    optimize_cmd.register,
     data_cmd.register_data,
     data_cmd.register_clean,
     demo_cmd.register,

@@ -24,9 +24,13 @@ def table(frame: pd.DataFrame, title: str | None = None, index: bool = True,
     for c in cols:
         t.add_column(c)
     for idx, row in frame.head(max_rows).iterrows():
+        if isinstance(idx, pd.Timestamp) and idx == idx.normalize():
+            idx = idx.strftime("%Y-%m-%d")
         cells = [str(idx)] if index else []
         for v in row:
-            if isinstance(v, float):
+            if isinstance(v, pd.Timestamp):
+                cells.append(v.strftime("%Y-%m-%d") if v == v.normalize() else str(v))
+            elif isinstance(v, float):
                 cells.append("" if pd.isna(v) else float_format.format(v))
             else:
                 cells.append("" if v is None else str(v))

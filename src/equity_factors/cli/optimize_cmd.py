@@ -1,0 +1,113 @@
+"""``eqf optimize``: the blend of factors with the best risk-adjusted return, and how much of it
+to believe."""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+from equity_factors.cli.common import add_period, add_universe, context, print_notes, print_run
+from equity_factors.cli.console import console, kv_table, progress_factory, table
+
+
+def cmd_optimize(args: argparse.Namespace) -> int:
+    from equity_factors.workflows.factors import FactorRequest
+    from equity_factors.workflows.optimize import OptimizeRequest, optimize
+
+    factors = FactorRequest(universe=args.universe, method=args.method,
+                            n_components=args.n_components, start=args.start, end=args.end,
+                            lookback=args.factor_lookback, refit=args.refit, mode="rolling",
+                            seed=args.seed)
+    request = OptimizeRequest(
+        factors=factors, technique=args.technique, methods=tuple(args.methods),
+        objective=args.objective, search=args.search, long_only=args.long_only,
+        trials=args.trials, walk_forward=args.walk_forward, train_window=args.train_window,
+        test_window=args.test_window, max_folds=args.max_folds, lookback=args.lookback,
+        storage=args.storage, n_jobs=args.n_jobs, seed=args.seed)
+    names_fn = None
+    if args.name_factors:
+        from equity_factors.cli.naming_hook import names_function
+
+        names_fn = names_function(args)
+    with progress_factory() as progress:
+        ctx = context(args, progress)
+        out = optimize(ctx, request, argv=args.argv, export_weights=args.export_weights,
+                       output=args.output, names_fn=names_fn,
+                       factor_names_output=args.factor_names_output, progress=progress)
+    result = out.result
+    console.print(f"{out.fit.universe.label}: {out.fit.result.method} factors "
+                  f"({out.fit.result.n_factors}), {request.technique}, "
+                  f"{'walk-forward ' + str(len(result.folds)) + ' folds' if request.walk_forward else 'single in-sample fit on ' + str(request.lookback) + ' days'}")
+    console.print(table(out.weights.set_index("factor"), title="Factor weights"))
+    if request.walk_forward:
+        console.print(table(result.fold_table()[["test_start", "test_end", "in_sample_sharpe",
+                                                 "out_of_sample_sharpe"]].tail(10),
+                            title="Last folds (Sharpe annualized)"))
+    ov = {k: v for k, v in out.results["overfitting"].items() if k not in ("verdict",)}
+    console.print(kv_table({k: (f"{v:.3f}" if isinstance(v, float) else v) for k, v in ov.items()},
+                           title="Overfitting report"))
+    style = {"likely_overfit": "bold red", "overstated": "yellow"}.get(
+        out.results["overfitting"]["status"], "green")
+    console.print(f"[{style}]verdict: {out.results['overfitting']['verdict']}[/]")
+    print_notes(list(out.fit.result.warnings) + list(out.fit.notes))
+    for key, path in out.files.items():
+        console.print(f"wrote {key}: {path}")
+    print_run(out.run)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    from equity_factors.factors import FACTOR_METHODS
+    from equity_factors.optimize import WEIGHTING_METHODS
+
+    p = sub.add_parser(
+        "optimize", parents=[common], help="optimize factor weights (walk-forward)",
+        description="Fit factors out of sample (rolling), optimize the factor weights and report "
+                    "how much of the in-sample Sharpe survives out of sample.")
+    add_universe(p)
+    add_period(p)
+    g = p.add_argument_group("factor model")
+    g.add_argument("--factor-method", "--method", dest="method", default="pca",
+                   help=f"factor method: {', '.join(FACTOR_METHODS)} (default pca)")
+    g.add_argument("--n-components", "-k", dest="n_components", type=int, default=10,
+                   help="number of factors (default 10)")
+    g.add_argument("--factor-lookback", type=int, default=252,
+                   help="days in each rolling factor fit (default 252)")
+    g.add_argument("--refit", type=int, default=21, help="refit factors every N days (default 21)")
+    g = p.add_argument_group("optimization")
+    g.add_argument("--technique", default="bayesian",
+                   help="bayesian (Optuna TPE), differential (scipy DE) or gradient (default "
+                        "bayesian)")
+    g.add_argument("--methods", nargs="+", default=["sharpe", "momentum", "risk_parity"],
+                   metavar="METHOD",
+                   help=f"weighting methods to blend: {', '.join(WEIGHTING_METHODS)} "
+                        "(default: sharpe momentum risk_parity)")
+    g.add_argument("--objective", default="sharpe", help="sharpe (default), sortino or calmar")
+    g.add_argument("--search", default="blend",
+                   help="blend of the methods' weights (default), direct factor weights, or both")
+    g.add_argument("--long-only", action="store_true", help="no negative factor weights")
+    g.add_argument("--trials", type=int, default=200,
+                   help="trials (objective evaluations for DE/gradient budgets) per fold "
+                        "(default 200)")
+    g.add_argument("--lookback", type=int, default=252,
+                   help="without --walk-forward: optimize on the last N days (default 252)")
+    g.add_argument("--walk-forward", action="store_true",
+                   help="optimize on each train window, apply to the next test window")
+    g.add_argument("--train-window", type=int, default=90, help="days per train window (default 90)")
+    g.add_argument("--test-window", type=int, default=30, help="days per test window (default 30)")
+    g.add_argument("--max-folds", type=int, default=20,
+                   help="walk-forward over the most recent N folds (default 20)")
+    g.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    g.add_argument("--storage", default=None,
+                   help="Optuna storage URL, e.g. sqlite:///study.db or postgresql://... to share "
+                        "a study between machines (default: a journal file in the data dir)")
+    g.add_argument("--n-jobs", type=int, default=1, help="parallel Optuna workers (default 1)")
+    g = p.add_argument_group("outputs")
+    g.add_argument("--export-weights", metavar="CSV", help="write the factor weights here")
+    g.add_argument("--output", metavar="JSON", help="write the results JSON here (eqf basket reads it)")
+    g.add_argument("--name-factors", action="store_true", help="name the factors")
+    g.add_argument("--namer", default="auto", choices=("auto", "offline", "llm"),
+                   help="auto (llm when OPENAI_API_KEY is set, else offline), offline or llm")
+    g.add_argument("--factor-names-output", metavar="CSV", help="write the factor names here")
+    p.set_defaults(handler=cmd_optimize)
