@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from equity_factors.data.store import Store
+from equity_factors.data.store import Store, align_series, window_span
 from equity_factors.data.universe import ResolvedUniverse
 from equity_factors.errors import UserError
 
@@ -68,31 +68,45 @@ def load_panel(store: Store, universe: ResolvedUniverse, start: str | None = Non
                extra_fields: tuple[str, ...] = ()) -> Panel:
     """Build the panel of ``universe`` over [start, end] from the store.
 
+    Returns are computed on each symbol's own stored series (so the first day of the window
+    uses the last stored price before it), with the same rule as :func:`returns_from_prices`.
     A symbol is dropped when it has no bars in the period, fewer than ``min_history`` returns,
     or a constant price (zero variance). Raises :class:`UserError` when nothing is left.
     """
     fields = ("adj_close", *[f for f in extra_fields if f != "adj_close"])
-    prices, digests = store.load_prices(list(universe.symbols), start, end, fields=fields)
-    adj = prices["adj_close"]
-    dropped = {s: "no bars in the period" for s in universe.symbols if s not in adj.columns}
-    returns = returns_from_prices(adj)
-    counts = returns.notna().sum()
-    few = counts[counts < min_history].index
-    dropped.update({str(s): f"only {int(counts[s])} returns (< {min_history})" for s in few})
-    std = returns.std()
-    flat = std[(std == 0) & ~std.index.isin(few)].index
-    dropped.update({str(s): "constant price (zero variance)" for s in flat})
-    keep = [c for c in adj.columns if c not in dropped]
+    days, values, digests = store.read_series(list(universe.symbols), fields)
+    dropped = {s: "no bars in the period" for s in universe.symbols if s not in days}
+    keep, day_arrays, rets = [], [], []
+    for s in days:
+        d, price = days[s], values[s]["adj_close"]
+        a, b = window_span(d, start, end)
+        r = np.empty(len(price))
+        r[0] = np.nan
+        np.divide(price[1:], price[:-1], out=r[1:])
+        r[1:] -= 1.0
+        window = r[a:b]
+        count = int(np.count_nonzero(~np.isnan(window)))
+        if b <= a:
+            dropped[s] = "no bars in the period"
+        elif count < min_history:
+            dropped[s] = f"only {count} returns (< {min_history})"
+        elif np.nanstd(window) == 0:
+            dropped[s] = "constant price (zero variance)"
+        else:
+            keep.append(s)
+            day_arrays.append(d)
+            rets.append(r)
     if not keep:
         raise UserError(
             f"no symbol of {universe.label} has {min_history}+ returns between {start or 'start'} "
             f"and {end or 'end'}; widen --start/--end or fetch more history")
-    adj, returns = adj[keep], returns[keep]
-    rows = adj.notna().any(axis=1).to_numpy()
-    adj, returns = adj[rows], returns[rows]
+    arrays = {f: [values[s][f] for s in keep] for f in fields}
+    arrays["returns"] = rets
+    frames = align_series(day_arrays, arrays, keep, start, end)
     h = hashlib.sha256()
     h.update(f"{start}|{end}|{min_history}".encode())
     for s in keep:
         h.update(f"{s}:{digests[s]};".encode())
-    extra = {f: prices[f].loc[adj.index, keep] for f in fields if f != "adj_close"}
-    return Panel(universe.label, adj, returns, dropped, h.hexdigest()[:16], extra)
+    extra = {f: frames[f] for f in fields if f != "adj_close"}
+    return Panel(universe.label, frames["adj_close"], frames["returns"], dropped,
+                 h.hexdigest()[:16], extra)

@@ -83,6 +83,53 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (universe, symbol)
     ) WITHOUT ROWID;
     """,
+    # v2: state of remote providers (Alpha Vantage). The API key itself is never stored: calls
+    # are ledgered under a salted HMAC of it (salt in provider_state), so that two processes
+    # using the same key share one rate budget.
+    """
+    CREATE TABLE api_calls (
+        key_hash TEXT NOT NULL,
+        t        REAL NOT NULL
+    );
+    -- t = the reserved call time in seconds since the epoch (may lie a little in the future).
+    CREATE INDEX api_calls_key_t ON api_calls (key_hash, t);
+    CREATE TABLE provider_state (
+        provider   TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        value      TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (provider, name)
+    ) WITHOUT ROWID;
+    -- Per provider and symbol: the last outcome (ok, not_found, failed) with its reason, when it
+    -- was checked and fetched, the provider's latest date at that fetch, the first date of the
+    -- last full-history fetch and when fundamentals were last fetched.
+    CREATE TABLE provider_symbols (
+        provider        TEXT NOT NULL,
+        symbol          TEXT NOT NULL,
+        api_symbol      TEXT,
+        status          TEXT NOT NULL,
+        reason          TEXT,
+        checked_at      TEXT NOT NULL,
+        fetched_at      TEXT,
+        last_refreshed  TEXT,
+        history_start   TEXT,
+        fundamentals_at TEXT,
+        PRIMARY KEY (provider, symbol)
+    ) WITHOUT ROWID;
+    """,
+    # v3: factor names given by an LLM, cached by (evidence hash, model) so that naming the same
+    # evidence again costs no call. No key, prompt or endpoint is stored.
+    """
+    CREATE TABLE llm_names (
+        evidence_hash TEXT NOT NULL,
+        model         TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        description   TEXT NOT NULL,
+        confidence    REAL NOT NULL,
+        created_at    TEXT NOT NULL,
+        PRIMARY KEY (evidence_hash, model)
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

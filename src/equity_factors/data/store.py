@@ -308,6 +308,40 @@ class Store:
         )
         return len(frame)
 
+    def read_series(
+        self, symbols: Sequence[str], fields: Sequence[str] = ("adj_close",)
+    ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, np.ndarray]], dict[str, str]]:
+        """The stored arrays of ``symbols`` (full history, no alignment).
+
+        Returns
+        -------
+        days : dict symbol -> int32 array of days since 1970-01-01 (ascending)
+        values : dict symbol -> dict field -> float64 array (same length)
+        digests : dict symbol -> content digest
+        Symbols without bars are absent.
+        """
+        bad = [f for f in fields if f not in BAR_FIELDS]
+        if bad:
+            raise ValueError(f"unknown price field(s) {bad}; valid: {BAR_FIELDS}")
+        symbols = list(dict.fromkeys(symbols))
+        rows: dict[str, tuple] = {}
+        select = ", ".join(f"b.{f}" for f in fields)
+        with self.connect() as conn:
+            for i in range(0, len(symbols), _CHUNK):
+                chunk = symbols[i : i + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                for rec in conn.execute(
+                    f"SELECT s.symbol, b.digest, b.dates, {select} FROM bars b "
+                    f"JOIN symbols s ON s.id = b.symbol_id WHERE s.symbol IN ({marks})",
+                    chunk,
+                ):
+                    rows[rec[0]] = rec[1:]
+        present = [s for s in symbols if s in rows]
+        days = {s: np.frombuffer(rows[s][1], dtype="<i4") for s in present}
+        values = {s: {f: np.frombuffer(rows[s][2 + k], dtype="<f8") for k, f in enumerate(fields)}
+                  for s in present}
+        return days, values, {s: rows[s][0] for s in present}
+
     def load_prices(
         self,
         symbols: Sequence[str],
@@ -324,56 +358,12 @@ class Store:
             symbol has no bar. Columns keep the order of ``symbols`` (those with data).
         digests : dict symbol -> content digest (for data fingerprints)
         """
-        bad = [f for f in fields if f not in BAR_FIELDS]
-        if bad:
-            raise ValueError(f"unknown price field(s) {bad}; valid: {BAR_FIELDS}")
-        lo = int(to_day_numbers([start])[0]) if start is not None else None
-        hi = int(to_day_numbers([end])[0]) if end is not None else None
-        symbols = list(dict.fromkeys(symbols))
-        rows: dict[str, tuple] = {}
-        select = ", ".join(f"b.{f}" for f in fields)
-        with self.connect() as conn:
-            for i in range(0, len(symbols), _CHUNK):
-                chunk = symbols[i : i + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                for rec in conn.execute(
-                    f"SELECT s.symbol, b.digest, b.dates, {select} FROM bars b "
-                    f"JOIN symbols s ON s.id = b.symbol_id WHERE s.symbol IN ({marks})",
-                    chunk,
-                ):
-                    rows[rec[0]] = rec[1:]
-        present = [s for s in symbols if s in rows]
-        day_arrays = [np.frombuffer(rows[s][1], dtype="<i4") for s in present]
-        spans = []  # per symbol: the slice of its (sorted) dates inside [lo, hi]
-        for d in day_arrays:
-            a = 0 if lo is None else int(np.searchsorted(d, lo, side="left"))
-            b = len(d) if hi is None else int(np.searchsorted(d, hi, side="right"))
-            spans.append((a, b))
-        # Union calendar without sorting 10^7 numbers: mark the days present in a dense range.
-        used = [d[a:b] for d, (a, b) in zip(day_arrays, spans) if b > a]
-        if used:
-            first = min(int(u[0]) for u in used)
-            last = max(int(u[-1]) for u in used)
-            seen = np.zeros(last - first + 1, dtype=bool)
-            for u in used:
-                seen[u - first] = True
-            calendar = (np.flatnonzero(seen) + first).astype(np.int32)
-            position = np.cumsum(seen) - 1  # day - first -> row in the calendar
-        else:
-            first, calendar, position = 0, np.array([], dtype=np.int32), np.array([], dtype=int)
-        index = from_day_numbers(calendar)
-        index.name = "date"
-        rows_of = [position[d[a:b] - first] for d, (a, b) in zip(day_arrays, spans)]
-        out: dict[str, pd.DataFrame] = {}
-        for k, field in enumerate(fields):
-            # Fill symbol-major (each symbol's row contiguous), hand pandas the transpose.
-            matrix = np.full((len(present), len(calendar)), np.nan)
-            for j, s in enumerate(present):
-                a, b = spans[j]
-                matrix[j, rows_of[j]] = np.frombuffer(rows[s][2 + k], dtype="<f8")[a:b]
-            out[field] = pd.DataFrame(matrix.T, index=index, columns=pd.Index(present, name="symbol"),
-                                      copy=False)
-        return out, {s: rows[s][0] for s in present}
+        days, values, digests = self.read_series(symbols, fields)
+        present = list(days)
+        out = align_series([days[s] for s in present],
+                           {f: [values[s][f] for s in present] for f in fields},
+                           present, start, end)
+        return out, digests
 
     def read_bars(self, symbol: str, start: Any = None, end: Any = None) -> pd.DataFrame:
         """The daily bars of one symbol as a DataFrame indexed by date (empty if none)."""
@@ -563,6 +553,47 @@ class Store:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         after = self.health()["size_bytes"]
         return before, after
+
+
+def window_span(days: np.ndarray, start: Any = None, end: Any = None) -> tuple[int, int]:
+    """The slice [a, b) of sorted ``days`` inside [start, end] (None = open)."""
+    a = 0 if start is None else int(np.searchsorted(days, to_day_numbers([start])[0], "left"))
+    b = len(days) if end is None else int(np.searchsorted(days, to_day_numbers([end])[0], "right"))
+    return a, b
+
+
+def align_series(day_arrays: list[np.ndarray], value_arrays: Mapping[str, list[np.ndarray]],
+                 columns: list[str], start: Any = None, end: Any = None) -> dict[str, pd.DataFrame]:
+    """Per-symbol arrays -> one DataFrame per field on the union calendar inside [start, end].
+
+    The calendar is built without sorting 10^7 numbers (a presence mask over the day range),
+    and each symbol's values are written into its own contiguous row of a symbol-major matrix
+    whose transpose pandas takes without copying.
+    """
+    spans = [window_span(d, start, end) for d in day_arrays]
+    used = [d[a:b] for d, (a, b) in zip(day_arrays, spans) if b > a]
+    if used:
+        first = min(int(u[0]) for u in used)
+        last = max(int(u[-1]) for u in used)
+        seen = np.zeros(last - first + 1, dtype=bool)
+        for u in used:
+            seen[u - first] = True
+        calendar = (np.flatnonzero(seen) + first).astype(np.int32)
+        position = np.cumsum(seen) - 1  # day - first -> row in the calendar
+    else:
+        first, calendar, position = 0, np.array([], dtype=np.int32), np.array([], dtype=int)
+    index = from_day_numbers(calendar)
+    index.name = "date"
+    rows_of = [position[d[a:b] - first] for d, (a, b) in zip(day_arrays, spans)]
+    out: dict[str, pd.DataFrame] = {}
+    for field, arrays in value_arrays.items():
+        matrix = np.full((len(columns), len(calendar)), np.nan)
+        for j, vals in enumerate(arrays):
+            a, b = spans[j]
+            matrix[j, rows_of[j]] = vals[a:b]
+        out[field] = pd.DataFrame(matrix.T, index=index, columns=pd.Index(columns, name="symbol"),
+                                  copy=False)
+    return out
 
 
 def _split_sql(script: str) -> list[str]:
