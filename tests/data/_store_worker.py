@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from equity_factors.data.store import Store, utc_now
+from equity_factors.data.store import Store, to_day_numbers, utc_now
 
 ROWS = 50
 
@@ -59,7 +59,9 @@ def crash(path: str) -> None:
     with store.transaction() as conn:
         ids = store._symbol_ids(conn, [f"PARTIAL_{i}" for i in range(50)], create=True)
         for i in range(50):
-            store._write_symbol_bars(conn, ids[f"PARTIAL_{i}"], frame(i), "test", utc_now())
+            f = frame(i)
+            store._write_symbol_bars(conn, ids[f"PARTIAL_{i}"], to_day_numbers(f.index),
+                                     {"adj_close": f["adj_close"].to_numpy()}, "test", utc_now())
         print("inside", flush=True)
         time.sleep(60)
 

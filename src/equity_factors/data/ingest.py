@@ -7,11 +7,12 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from equity_factors.data.paths import DataDir
 from equity_factors.data.providers.base import bars_by_symbol
-from equity_factors.data.store import FetchRecord, Store, utc_now
+from equity_factors.data.store import FetchRecord, Store, to_day_numbers, utc_now
 from equity_factors.errors import DataError, UserError
 
 Progress = Callable[[int, int], None]
@@ -49,20 +50,21 @@ def ingest_synthetic(store: Store, data_dir: DataDir, n_stocks: int, seed: int,
     info["asset_type"] = "Stock"
     store.upsert_symbols(info, source="synthetic")
     symbols = [str(s) for s in market.securities["symbol"]]
-    fields = list(market.prices)
+    days = to_day_numbers(market.prices["adj_close"].index)
+    matrices = {f: market.prices[f].reindex(columns=symbols).to_numpy(dtype=float)
+                for f in market.prices}
+    listed = ~np.isnan(matrices["adj_close"])
     rows = 0
     for i in range(0, len(symbols), _BATCH):
-        chunk = symbols[i : i + _BATCH]
         batch = {}
-        for s in chunk:
-            frame = pd.DataFrame({f: market.prices[f][s] for f in fields})
-            batch[s] = frame.dropna(subset=["adj_close"])
-        rows += store.write_bars(batch, source="synthetic")
+        for j in range(i, min(i + _BATCH, len(symbols))):
+            m = listed[:, j]
+            batch[symbols[j]] = (days[m], {f: a[m, j] for f, a in matrices.items()})
+        rows += store.write_bar_arrays(batch, source="synthetic")
         if progress:
             progress(min(i + _BATCH, len(symbols)), len(symbols))
     store.write_fundamentals(market.fundamentals, source="synthetic")
-    for (etf, as_of), group in market.holdings.groupby(["etf", "as_of"]):
-        store.write_holdings(str(etf), group, pd.Timestamp(as_of).strftime("%Y-%m-%d"), "synthetic")
+    store.write_holdings_many(market.holdings, source="synthetic")
     save_truth(data_dir, name, market.truth)
     store.save_universe(name, symbols, source="synthetic",
                         params={"n_stocks": n_stocks, "seed": seed,

@@ -264,25 +264,39 @@ class Store:
         source : str
             Provider name, recorded with the symbol.
         """
+        arrays = {}
+        for symbol, frame in bars.items():
+            if frame is None or len(frame) == 0:
+                continue
+            frame = frame.sort_index()
+            arrays[symbol] = (to_day_numbers(frame.index), {
+                f: frame[f].to_numpy(dtype=float) for f in BAR_FIELDS if f in frame.columns})
+        return self.write_bar_arrays(arrays, source)
+
+    def write_bar_arrays(
+        self, bars: Mapping[str, tuple[np.ndarray, Mapping[str, np.ndarray]]], source: str
+    ) -> int:
+        """Like :meth:`write_bars` with arrays: symbol -> (ascending days since 1970-01-01,
+        {field: float array}); fields left out are unknown (NaN)."""
         total = 0
         now = utc_now()
         with self.transaction() as conn:
             ids = self._symbol_ids(conn, bars.keys(), create=True, source=source)
-            for symbol, frame in bars.items():
-                if frame is None or len(frame) == 0:
-                    continue
-                total += self._write_symbol_bars(conn, ids[symbol], frame, source, now)
+            for symbol, (days, fields) in bars.items():
+                if len(days):
+                    total += self._write_symbol_bars(conn, ids[symbol], np.asarray(days),
+                                                     fields, source, now)
         return total
 
     def _write_symbol_bars(
-        self, conn: sqlite3.Connection, sid: int, frame: pd.DataFrame, source: str, now: str
+        self, conn: sqlite3.Connection, sid: int, days: np.ndarray,
+        fields: Mapping[str, np.ndarray], source: str, now: str
     ) -> int:
-        frame = frame.sort_index()
-        days = to_day_numbers(frame.index)
-        if len(np.unique(days)) != len(days):
-            raise StoreError("bars to write contain the same date twice")
-        new = {f: (frame[f].to_numpy(dtype=float) if f in frame.columns
-                   else np.full(len(frame), np.nan)) for f in BAR_FIELDS}
+        n = len(days)
+        if n > 1 and not (np.diff(days) > 0).all():
+            raise StoreError("bars to write contain the same date twice (or are not sorted)")
+        new = {f: (np.asarray(fields[f], dtype=float) if f in fields else np.full(n, np.nan))
+               for f in BAR_FIELDS}
         if np.isnan(new["adj_close"]).any():
             raise StoreError("bars to write have a missing adj_close")
         # Merge with what is stored: new days replace old ones, the rest is kept.
@@ -306,7 +320,7 @@ class Store:
             f"VALUES ({', '.join('?' * (8 + len(BAR_FIELDS)))})",
             (sid, len(days), int(days[0]), int(days[-1]), day_blob, *blobs, digest, source, now),
         )
-        return len(frame)
+        return n
 
     def read_series(
         self, symbols: Sequence[str], fields: Sequence[str] = ("adj_close",)
@@ -387,14 +401,22 @@ class Store:
     # ------------------------------------------------------------------ holdings, fundamentals
     def write_holdings(self, etf: str, holdings: pd.DataFrame, as_of: str, source: str) -> int:
         """Replace the holdings of ``etf`` as of ``as_of``: columns symbol, weight (fractions)."""
+        frame = holdings.assign(etf=etf, as_of=as_of)
+        return self.write_holdings_many(frame, source)
+
+    def write_holdings_many(self, frame: pd.DataFrame, source: str) -> int:
+        """Replace several holdings snapshots in one transaction: columns etf, as_of, symbol,
+        weight."""
+        as_of = pd.to_datetime(frame["as_of"]).dt.strftime("%Y-%m-%d")
+        rows = list(zip(frame["etf"].astype(str), frame["symbol"].astype(str),
+                        frame["weight"].astype(float), as_of, [source] * len(frame)))
         with self.transaction() as conn:
-            conn.execute("DELETE FROM holdings WHERE etf = ? AND as_of = ?", (etf, as_of))
+            conn.executemany("DELETE FROM holdings WHERE etf = ? AND as_of = ?",
+                             sorted(set(zip(frame["etf"].astype(str), as_of))))
             conn.executemany(
                 "INSERT INTO holdings (etf, symbol, weight, as_of, source) VALUES (?, ?, ?, ?, ?)",
-                [(etf, str(s), float(w), as_of, source)
-                 for s, w in zip(holdings["symbol"], holdings["weight"])],
-            )
-        return len(holdings)
+                rows)
+        return len(rows)
 
     def holdings(self, etf: str, as_of: str | None = None) -> pd.DataFrame:
         """Holdings of ``etf``: the latest snapshot on or before ``as_of`` (default: latest)."""
@@ -417,11 +439,11 @@ class Store:
 
     def write_fundamentals(self, frame: pd.DataFrame, source: str) -> int:
         """Write point-in-time fundamentals: columns symbol, field, period_end, reported_date, value."""
-        rows = [
-            (str(s), str(f), _iso(p), _iso(r), None if pd.isna(v) else float(v), source)
-            for s, f, p, r, v in zip(frame["symbol"], frame["field"], frame["period_end"],
-                                     frame["reported_date"], frame["value"])
-        ]
+        period = pd.to_datetime(frame["period_end"]).dt.strftime("%Y-%m-%d")
+        reported = pd.to_datetime(frame["reported_date"]).dt.strftime("%Y-%m-%d")
+        values = pd.to_numeric(frame["value"], errors="coerce").astype(float)
+        rows = list(zip(frame["symbol"].astype(str), frame["field"].astype(str), period, reported,
+                        values.where(values.notna(), None), [source] * len(frame)))
         with self.transaction() as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO fundamentals (symbol, field, period_end, reported_date, "
@@ -600,10 +622,6 @@ def _split_sql(script: str) -> list[str]:
     """Split a migration script into statements: comments dropped first, then split on ';'."""
     code = "\n".join(ln for ln in script.splitlines() if not ln.strip().startswith("--"))
     return [part.strip() for part in code.split(";") if part.strip()]
-
-
-def _iso(value: Any) -> str:
-    return pd.Timestamp(value).strftime("%Y-%m-%d")
 
 
 def _sql_value(value: Any) -> Any:
