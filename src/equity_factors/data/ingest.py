@@ -51,15 +51,16 @@ def ingest_synthetic(store: Store, data_dir: DataDir, n_stocks: int, seed: int,
     store.upsert_symbols(info, source="synthetic")
     symbols = [str(s) for s in market.securities["symbol"]]
     days = to_day_numbers(market.prices["adj_close"].index)
-    matrices = {f: market.prices[f].reindex(columns=symbols).to_numpy(dtype=float)
-                for f in market.prices}
+    # symbol-major copies: each symbol's history is one contiguous row
+    matrices = {f: np.ascontiguousarray(
+        market.prices[f].reindex(columns=symbols).to_numpy(dtype=float).T) for f in market.prices}
     listed = ~np.isnan(matrices["adj_close"])
     rows = 0
     for i in range(0, len(symbols), _BATCH):
         batch = {}
         for j in range(i, min(i + _BATCH, len(symbols))):
-            m = listed[:, j]
-            batch[symbols[j]] = (days[m], {f: a[m, j] for f, a in matrices.items()})
+            m = listed[j]
+            batch[symbols[j]] = (days[m], {f: a[j, m] for f, a in matrices.items()})
         rows += store.write_bar_arrays(batch, source="synthetic")
         if progress:
             progress(min(i + _BATCH, len(symbols)), len(symbols))

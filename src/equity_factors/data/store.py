@@ -408,11 +408,12 @@ class Store:
         """Replace several holdings snapshots in one transaction: columns etf, as_of, symbol,
         weight."""
         as_of = pd.to_datetime(frame["as_of"]).dt.strftime("%Y-%m-%d")
-        rows = list(zip(frame["etf"].astype(str), frame["symbol"].astype(str),
-                        frame["weight"].astype(float), as_of, [source] * len(frame)))
+        etfs, as_of = frame["etf"].astype(str).tolist(), as_of.tolist()
+        rows = list(zip(etfs, frame["symbol"].astype(str).tolist(),
+                        frame["weight"].astype(float).tolist(), as_of, [source] * len(frame)))
         with self.transaction() as conn:
             conn.executemany("DELETE FROM holdings WHERE etf = ? AND as_of = ?",
-                             sorted(set(zip(frame["etf"].astype(str), as_of))))
+                             sorted(set(zip(etfs, as_of))))
             conn.executemany(
                 "INSERT INTO holdings (etf, symbol, weight, as_of, source) VALUES (?, ?, ?, ?, ?)",
                 rows)
@@ -442,8 +443,11 @@ class Store:
         period = pd.to_datetime(frame["period_end"]).dt.strftime("%Y-%m-%d")
         reported = pd.to_datetime(frame["reported_date"]).dt.strftime("%Y-%m-%d")
         values = pd.to_numeric(frame["value"], errors="coerce").astype(float)
-        rows = list(zip(frame["symbol"].astype(str), frame["field"].astype(str), period, reported,
-                        values.where(values.notna(), None), [source] * len(frame)))
+        # Plain Python lists: iterating pandas' Arrow-backed strings row by row is slow.
+        rows = list(zip(frame["symbol"].astype(str).tolist(), frame["field"].astype(str).tolist(),
+                        period.tolist(), reported.tolist(),
+                        values.astype(object).where(values.notna(), None).tolist(),
+                        [source] * len(frame)))
         with self.transaction() as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO fundamentals (symbol, field, period_end, reported_date, "
