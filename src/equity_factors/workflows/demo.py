@@ -11,6 +11,9 @@ from equity_factors.workflows.context import Context
 
 Say = Callable[[str], None]
 
+UNIVERSE = "SAMPLE"
+START = "2012-01-01"  # the last ~11 years of the bundled prices keep the demo quick
+
 
 @dataclass(frozen=True)
 class DemoResult:
@@ -18,13 +21,113 @@ class DemoResult:
     stages: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (stage, summary)
 
 
+def _stages() -> list[tuple[str, Callable]]:
+    return [("data", _data), ("discover", _discover), ("optimize", _optimize),
+            ("basket", _basket), ("signals", _signals), ("regime", _regime),
+            ("backtest", _backtest), ("report", _report)]
+
+
 def run_demo(ctx: Context, output_dir: str | Path, say: Say = lambda s: None) -> DemoResult:
     """Run the whole workflow on SAMPLE, writing each stage's outputs under ``output_dir``."""
     out = Path(output_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     stages: list[tuple[str, str]] = []
-
-    say("1/1 storing the bundled SAMPLE universe (20 real S&P 500 stocks, 1990-2022)")
-    members = ingest_sample(ctx.store)
-    stages.append(("data", f"{len(members)} stocks stored in {ctx.data_dir.store_path}"))
+    state: dict = {}
+    available = [(n, fn) for n, fn in _stages() if _available(n)]
+    for i, (name, fn) in enumerate(available, start=1):
+        say(f"{i}/{len(available)} {name}")
+        stages.append((name, fn(ctx, out, state)))
     return DemoResult(out, tuple(stages))
+
+
+def _available(stage: str) -> bool:
+    """Stages whose modules are present (each later stage extends the demo)."""
+    import importlib.util
+
+    module = {"basket": "equity_factors.workflows.basket",
+              "signals": "equity_factors.workflows.signals",
+              "regime": "equity_factors.workflows.regime",
+              "backtest": "equity_factors.workflows.backtest",
+              "report": "equity_factors.workflows.report"}.get(stage)
+    return module is None or importlib.util.find_spec(module) is not None
+
+
+def _data(ctx: Context, out: Path, state: dict) -> str:
+    members = ingest_sample(ctx.store)
+    return f"{len(members)} real S&P 500 stocks (1990-2022) stored in {ctx.data_dir.store_path}"
+
+
+def _names_fn(ctx: Context):
+    try:
+        from equity_factors.workflows.naming import name_factors
+    except ImportError:
+        return None
+    return lambda fit: name_factors(ctx, fit, namer="offline")
+
+
+def _discover(ctx: Context, out: Path, state: dict) -> str:
+    from equity_factors.workflows.discover import discover
+    from equity_factors.workflows.factors import FactorRequest
+
+    request = FactorRequest(universe=UNIVERSE, method="pca", n_components=5, start=START)
+    outcome = discover(ctx, request, argv=["demo", "discover"], output_dir=out / "discover",
+                       names_fn=_names_fn(ctx))
+    state["factor_request"] = request
+    names = ", ".join(f"{f}={n}" for f, n in zip(outcome.names["factor"], outcome.names["name"]))
+    return f"PCA, 5 rolling out-of-sample factors: {names} -> {out / 'discover'}"
+
+
+def _optimize(ctx: Context, out: Path, state: dict) -> str:
+    from equity_factors.workflows.optimize import OptimizeRequest, optimize
+
+    request = OptimizeRequest(factors=state["factor_request"], walk_forward=True,
+                              train_window=126, test_window=21, max_folds=12, trials=40)
+    folder = out / "optimize"
+    outcome = optimize(ctx, request, argv=["demo", "optimize"],
+                       export_weights=folder / "optimal_weights.csv",
+                       output=folder / "optimization_results.json", names_fn=_names_fn(ctx),
+                       factor_names_output=folder / "factor_names.csv")
+    state["results_path"] = folder / "optimization_results.json"
+    ov = outcome.results["overfitting"]
+    return (f"walk-forward 12 folds x 40 Bayesian trials: in-sample Sharpe "
+            f"{ov['in_sample_sharpe']:.2f}, out-of-sample {ov['out_of_sample_sharpe']:.2f} -> "
+            f"{ov['status']}")
+
+
+def _basket(ctx: Context, out: Path, state: dict) -> str:
+    from equity_factors.workflows.basket import BasketRequest, basket
+
+    request = BasketRequest(results=str(state["results_path"]), universe=UNIVERSE,
+                            factor_method="pca", long_pct=0.25, short_pct=0.25,
+                            capital=100_000, net_exposure=0.0)
+    outcome = basket(ctx, request, argv=["demo", "basket"], output=out / "basket" /
+                     "trade_basket.csv")
+    s = outcome.basket.summary()
+    return (f"market-neutral basket: {s['n_long']} long / {s['n_short']} short, gross "
+            f"${s['gross_dollars']:,.0f} -> {out / 'basket'}")
+
+
+def _signals(ctx: Context, out: Path, state: dict) -> str:
+    from equity_factors.workflows.signals import run_all_signals
+
+    return run_all_signals(ctx, state["factor_request"], out / "signals")
+
+
+def _regime(ctx: Context, out: Path, state: dict) -> str:
+    from equity_factors.workflows.regime import RegimeRequest, detect
+
+    outcome = detect(ctx, RegimeRequest(universe=UNIVERSE, start=START, n_regimes=3, predict=5),
+                     argv=["demo", "regime"], output_dir=out / "regime")
+    return f"current regime: {outcome.current_label} -> {out / 'regime'}"
+
+
+def _backtest(ctx: Context, out: Path, state: dict) -> str:  # pragma: no cover - later issue
+    from equity_factors.workflows.backtest import demo_backtest
+
+    return demo_backtest(ctx, out / "backtest", state)
+
+
+def _report(ctx: Context, out: Path, state: dict) -> str:  # pragma: no cover - later issue
+    from equity_factors.workflows.report import demo_report
+
+    return demo_report(ctx, out / "report", state)
