@@ -1,0 +1,134 @@
+"""``eqf signals {extremes,momentum,cross-section}`` and ``eqf regime detect``."""
+
+from __future__ import annotations
+
+import argparse
+
+from equity_factors.cli.common import (add_factor_model, add_period, add_universe, context,
+                                       factor_request, print_run)
+from equity_factors.cli.console import console, kv_table, table
+
+
+def cmd_extremes(args: argparse.Namespace) -> int:
+    from equity_factors.workflows.signals import extremes
+
+    out = extremes(context(args), factor_request(args), threshold=args.threshold,
+                   trade=args.trade, argv=args.argv, output_dir=args.output_dir)
+    r = out.result
+    console.print(f"{out.fit.universe.label}: {len(r.alerts)} alerts beyond |z| > {r.threshold} "
+                  f"on {r.as_of:%Y-%m-%d}")
+    console.print(table(r.zscores, title="Factor z-scores"))
+    if len(r.alerts):
+        console.print(table(r.alerts, title="Alerts", index=False))
+    print_run(out.run)
+    return 0
+
+
+def cmd_momentum(args: argparse.Namespace) -> int:
+    from equity_factors.workflows.signals import momentum
+
+    ctx = context(args)
+    names = None
+    try:
+        from equity_factors.workflows.factors import fit_factors
+        from equity_factors.workflows.naming import name_factors
+
+        names = name_factors(ctx, fit_factors(ctx, factor_request(args)), namer="offline")
+    except ImportError:
+        pass
+    out = momentum(ctx, factor_request(args), factor=args.factor, argv=args.argv,
+                   output_dir=args.output_dir, names=names)
+    console.print(table(out.result.summary(), title=f"{out.result.factor}: momentum"))
+    console.print(f"signal: [bold]{out.result.signal}[/] (score {out.result.score:+.2f})")
+    print_run(out.run)
+    return 0
+
+
+def cmd_cross_section(args: argparse.Namespace) -> int:
+    from equity_factors.workflows.signals import cross_section
+
+    out = cross_section(context(args), factor_request(args), top_pct=args.top_pct,
+                        bottom_pct=args.bottom_pct, argv=args.argv, results_path=args.results,
+                        output_dir=args.output_dir)
+    res = out.result["result"]
+    console.print(f"ranked by {out.result['basis']}")
+    console.print(table(res.long, title="Long candidates"))
+    console.print(table(res.short, title="Short candidates"))
+    print_run(out.run)
+    return 0
+
+
+def cmd_regime(args: argparse.Namespace) -> int:
+    from equity_factors.workflows.regime import RegimeRequest, detect
+
+    request = RegimeRequest(universe=args.universe, start=args.start, end=args.end,
+                            n_regimes=args.regimes, predict=args.predict, method=args.method,
+                            n_factors=args.n_components, refit_every=args.refit_every,
+                            min_train=args.min_train, restarts=args.restarts, seed=args.seed)
+    out = detect(context(args), request, argv=args.argv, output_dir=args.output_dir)
+    r = out.result
+    console.print(table(r.summary(), title="Regimes (latest model)"))
+    console.print(kv_table({"date": f"{r.probabilities.index[-1]:%Y-%m-%d}",
+                            "regime": f"{r.current_regime} ({r.current_label})",
+                            **{f"P(regime {k})": f"{v:.2f}"
+                               for k, v in r.current_probabilities.items()}},
+                           title="Now (forward-filtered)"))
+    console.print(table(out.forecast, title=f"Next {args.predict} days"))
+    console.print(table(out.allocation, title="Regime-conditional factor allocation"))
+    print_run(out.run)
+    return 0
+
+
+def register_signals(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("signals", parents=[common], help="factor timing and stock rankings",
+                       description="Extreme-value alerts, momentum indicators and "
+                                   "cross-sectional rankings from factor returns.")
+    ssub = p.add_subparsers(dest="signals_command", metavar="SUBCOMMAND", parser_class=type(p))
+    ssub.required = True
+
+    def base(name: str, help_: str) -> argparse.ArgumentParser:
+        s = ssub.add_parser(name, parents=[common], help=help_, description=help_)
+        add_universe(s)
+        add_factor_model(s, default_k=5)
+        add_period(s)
+        s.add_argument("--output-dir", default=".", help="where to write files (default: here)")
+        return s
+
+    s = base("extremes", "factors whose return or cumulative level is extreme (|z| > threshold)")
+    s.add_argument("--threshold", type=float, default=2.0, help="|z| threshold (default 2.0)")
+    s.add_argument("--trade", action="store_true",
+                   help="add a trade per alert: buy/sell the factor basket, size, holding days")
+    s.set_defaults(handler=cmd_extremes)
+
+    s = base("momentum", "RSI, MACD, ADX and z-score of one factor, with a combined signal")
+    s.add_argument("--factor", required=True, help="factor id (F1) or name")
+    s.set_defaults(handler=cmd_momentum)
+
+    s = base("cross-section", "stocks ranked by composite factor score: long/short candidates")
+    s.add_argument("--top-pct", type=float, default=0.1, help="share of stocks long (default 0.1)")
+    s.add_argument("--bottom-pct", type=float, default=0.1,
+                   help="share of stocks short (default 0.1)")
+    s.add_argument("--results", help="optimization results JSON: rank by the optimized composite")
+    s.set_defaults(handler=cmd_cross_section)
+
+
+def register_regime(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("regime", parents=[common], help="market regime detection (HMM)")
+    rsub = p.add_subparsers(dest="regime_command", metavar="SUBCOMMAND", parser_class=type(p))
+    rsub.required = True
+    s = rsub.add_parser("detect", parents=[common], help="detect regimes, forecast, allocate",
+                        description="Gaussian HMM on the market and factor returns, fitted point "
+                                    "in time; current regime from forward-filtered probabilities.")
+    add_universe(s)
+    add_period(s)
+    s.add_argument("--regimes", type=int, default=3, help="number of regimes (default 3)")
+    s.add_argument("--predict", type=int, default=5, help="forecast horizon in days (default 5)")
+    s.add_argument("--method", default="pca", help="factor method for the features (default pca)")
+    s.add_argument("-k", "--n-components", dest="n_components", type=int, default=5,
+                   help="factors used as features (default 5)")
+    s.add_argument("--refit-every", type=int, default=252, help="refit the HMM every N days (252)")
+    s.add_argument("--min-train", type=int, default=504, help="days before the first fit (504)")
+    s.add_argument("--restarts", type=int, default=5, help="HMM restarts per fit (default 5)")
+    s.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    s.add_argument("--output-dir", default=".", help="where to write files (default: here)")
+    s.set_defaults(handler=cmd_regime)

@@ -1,0 +1,128 @@
+"""``eqf signals {extremes,momentum,cross-section}``: timing and ranking from factor returns."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from equity_factors.data.outputs import csv_bytes, figure_bytes, json_bytes
+from equity_factors.data.runs import Run
+from equity_factors.errors import UserError
+from equity_factors.report.figures import indicator_figure
+from equity_factors.signals.cross_section import CrossSectionResult, cs_composite_score, cs_rank
+from equity_factors.signals.extremes import ExtremesResult, extreme_alerts
+from equity_factors.signals.momentum import MomentumResult, momentum_signals, select_factor
+from equity_factors.workflows.context import Context
+from equity_factors.workflows.factors import FactorFit, FactorRequest, fit_factors
+
+
+@dataclass(frozen=True)
+class SignalsOutcome:
+    fit: FactorFit
+    result: Any
+    run: Run
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+def _write(run: Run, payloads: dict[str, bytes], output_dir: str | Path | None) -> dict[str, Path]:
+    return {name: run.add(name, data, Path(output_dir) / name if output_dir else None)
+            for name, data in payloads.items()}
+
+
+def _finish(run: Run, fit: FactorFit, request: FactorRequest, headline: dict) -> None:
+    run.params.update({k: getattr(fit.request, k) for k in fit.request.__dataclass_fields__})
+    run.finish(fingerprint=fit.panel.fingerprint, seed=request.seed, headline=headline)
+
+
+def extremes(ctx: Context, request: FactorRequest, *, threshold: float, trade: bool,
+             argv: list[str], output_dir: str | Path | None = None) -> SignalsOutcome:
+    """Factors whose latest return or cumulative level is beyond ``threshold`` z-scores."""
+    if threshold <= 0:
+        raise UserError(f"--threshold must be positive, not {threshold}")
+    run = Run(ctx.data_dir, "signals extremes", argv, {"threshold": threshold, "trade": trade})
+    fit = fit_factors(ctx, request)
+    returns = fit.result.factor_returns.dropna(how="all")
+    result: ExtremesResult = extreme_alerts(returns, threshold, trade=trade)
+    files = _write(run, {"extreme_alerts.csv": csv_bytes(result.alerts, index=False),
+                         "factor_zscores.csv": csv_bytes(result.zscores)}, output_dir)
+    _finish(run, fit, request, {"as_of": str(pd.Timestamp(result.as_of).date()),
+                                "n_alerts": len(result.alerts)})
+    return SignalsOutcome(fit, result, run, files)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_") or "factor"
+
+
+def momentum(ctx: Context, request: FactorRequest, *, factor: str, argv: list[str],
+             output_dir: str | Path | None = None,
+             names: pd.DataFrame | None = None) -> SignalsOutcome:
+    """RSI, MACD, ADX and z-score of one factor (by id or name), its state and a chart."""
+    run = Run(ctx.data_dir, "signals momentum", argv, {"factor": factor})
+    fit = fit_factors(ctx, request)
+    returns = fit.result.factor_returns.dropna(how="all")
+    name_map = dict(zip(names["factor"], names["name"])) if names is not None else None
+    series = select_factor(returns, factor, name_map)
+    column = series.name
+    result: MomentumResult = momentum_signals(series.fillna(0.0), name=str(column))
+    ind = result.indicators
+    fig = indicator_figure(
+        ind["level"], {"RSI": ind["rsi"], "MACD": ind[["macd", "macd_signal", "macd_hist"]],
+                       "ADX": ind[["adx", "plus_di", "minus_di"]], "z-score": ind["zscore"]},
+        title=f"{fit.universe.label} {column}: momentum indicators (signal {result.signal})",
+        guides={"RSI": (30, 70), "ADX": (20, 25), "z-score": (-2, 2)})
+    slug = _slug(str(column))
+    files = _write(run, {f"momentum_{slug}.csv": csv_bytes(ind, float_format="%.8g"),
+                         f"momentum_{slug}.json": json_bytes(result.state),
+                         f"momentum_{slug}.png": figure_bytes(fig)}, output_dir)
+    _finish(run, fit, request, {"factor": str(column), "signal": result.signal,
+                                "score": result.score})
+    return SignalsOutcome(fit, result, run, files)
+
+
+def cross_section(ctx: Context, request: FactorRequest, *, top_pct: float, bottom_pct: float,
+                  argv: list[str], results_path: str | Path | None = None,
+                  output_dir: str | Path | None = None) -> SignalsOutcome:
+    """Stocks ranked by composite factor score: the optimized blend's composite when a results
+    file is given, else an equal-weight blend of the factors' standardized weights."""
+    run = Run(ctx.data_dir, "signals cross-section", argv,
+              {"top_pct": top_pct, "bottom_pct": bottom_pct, "results": str(results_path)})
+    fit = fit_factors(ctx, request)
+    weights = fit.result.weights
+    if results_path is not None:
+        from equity_factors.portfolio.basket import composite_scores
+        from equity_factors.workflows.optimize import load_results
+
+        data = load_results(results_path)
+        theta = pd.Series(data["weights"], dtype=float)
+        scores = composite_scores(weights, theta)
+        scores = scores[0] if isinstance(scores, tuple) else scores
+        basis = "optimized composite (sum_k theta_k * w_k,i)"
+    else:
+        scores = cs_composite_score(weights)
+        basis = "equal-weight blend of standardized factor weights (no --results given)"
+    info = ctx.store.symbol_info(list(scores.index))
+    sectors = info["sector"].reindex(scores.index) if "sector" in info else None
+    result: CrossSectionResult = cs_rank(scores.dropna(), top_pct, bottom_pct, sectors)
+    files = _write(run, {"cross_section_rankings.csv": csv_bytes(result.ranking),
+                         "long_candidates.csv": csv_bytes(result.long),
+                         "short_candidates.csv": csv_bytes(result.short)}, output_dir)
+    _finish(run, fit, request, {"basis": basis, "n_long": len(result.long),
+                                "n_short": len(result.short)})
+    return SignalsOutcome(fit, {"result": result, "basis": basis}, run, files)
+
+
+def run_all_signals(ctx: Context, request: FactorRequest, output_dir: Path) -> str:
+    """The demo's signals stage: extremes with trades, momentum of F1, cross-section ranks."""
+    ex = extremes(ctx, request, threshold=2.0, trade=True, argv=["demo", "signals"],
+                  output_dir=output_dir)
+    mo = momentum(ctx, request, factor="F1", argv=["demo", "signals"], output_dir=output_dir)
+    cs = cross_section(ctx, request, top_pct=0.2, bottom_pct=0.2, argv=["demo", "signals"],
+                       output_dir=output_dir)
+    n_long = len(cs.result["result"].long)
+    return (f"{len(ex.result.alerts)} extreme alerts; F1 momentum signal {mo.result.signal}; "
+            f"{n_long} long / {len(cs.result['result'].short)} short candidates -> {output_dir}")
