@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from equity_factors.cli import data_cmd, demo_cmd, discover_cmd, optimize_cmd, signals_cmd
+from equity_factors.cli import (basket_cmd, data_cmd, demo_cmd, discover_cmd, optimize_cmd,
+                               signals_cmd)
 
 REGISTRY = [
     discover_cmd.register,
     optimize_cmd.register,
+    basket_cmd.register,
     signals_cmd.register_signals,
     signals_cmd.register_regime,
     data_cmd.register_data,

@@ -105,7 +105,7 @@ def detect(ctx: Context, request: RegimeRequest, *, argv: list[str],
     }
     payloads = {
         "regime_path.csv": csv_bytes(path, float_format="%.6g"),
-        "regime_forecast.csv": csv_bytes(forecast, float_format="%.6g"),
+        "regime_forecast.csv": csv_bytes(forecast, float_format="%.12g"),
         "regime_summary.csv": csv_bytes(result.summary(), float_format="%.6g"),
         "regime_factor_stats.csv": csv_bytes(stats.summary(), float_format="%.6g"),
         "regime_allocation.csv": csv_bytes(allocation, float_format="%.6g"),

@@ -1,0 +1,119 @@
+"""``eqf basket`` on results produced by ``eqf optimize`` (the seed's command lines)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from equity_factors.cli.main import main
+
+
+@pytest.fixture(scope="module")
+def results(sample_home, tmp_path_factory):
+    """Walk-forward results on SAMPLE, produced once by eqf optimize."""
+    import os
+
+    folder = tmp_path_factory.mktemp("opt")
+    old = os.environ.get("EQF_HOME")
+    os.environ["EQF_HOME"] = str(sample_home)
+    try:
+        code = main(["optimize", "--universe", "SAMPLE", "--factor-method", "pca",
+                     "--n-components", "4", "--walk-forward", "--train-window", "90",
+                     "--test-window", "30", "--trials", "15", "--max-folds", "3",
+                     "--start", "2016-01-01", "--output", str(folder / "r.json")])
+    finally:
+        if old is None:
+            os.environ.pop("EQF_HOME")
+        else:
+            os.environ["EQF_HOME"] = old
+    assert code == 0
+    return folder / "r.json"
+
+
+@pytest.fixture()
+def home(sample_home, monkeypatch):
+    monkeypatch.setenv("EQF_HOME", str(sample_home))
+    return sample_home
+
+
+def test_seed_basket_command(home, results, tmp_path, capsys):
+    out = tmp_path / "trade_basket.csv"
+    code = main(["basket", "--results", str(results), "--universe", "SAMPLE", "--factor-method",
+                 "pca", "--long-pct", "0.2", "--short-pct", "0.2", "--capital", "100000",
+                 "--net-exposure", "0.0", "-o", str(out)])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    basket = pd.read_csv(out)
+    for col in ("ticker", "composite_score", "target_weight", "side", "position_dollars",
+                "shares", "last_price", "sector", "top_factors"):
+        assert col in basket.columns
+    assert (basket["side"] == "LONG").sum() == 4 and (basket["side"] == "SHORT").sum() == 4
+    long = basket.loc[basket["side"] == "LONG", "position_dollars"].sum()
+    short = -basket.loc[basket["side"] == "SHORT", "position_dollars"].sum()
+    assert abs(long - short) <= basket["last_price"].sum()  # net 0 within one share each
+    assert long + short <= 100_000
+    assert (basket.loc[basket["side"] == "LONG", "shares"] >= 0).all()
+    assert (basket.loc[basket["side"] == "SHORT", "shares"] <= 0).all()
+    # shares * last price is what is executed
+    assert (basket["shares"] * basket["last_price"] - basket["position_dollars"]).abs().max() < 1e-6
+    assert "mean of the folds' weights" in printed.out
+    summary = json.loads((tmp_path / "basket_summary.json").read_text())
+    assert summary["n_long"] == 4
+
+
+def test_all_long_says_the_short_side_has_no_capital(home, results, tmp_path, capsys):
+    code = main(["basket", "--results", str(results), "--universe", "SAMPLE", "--long-pct",
+                 "0.1", "--short-pct", "0.1", "--net-exposure", "1.0", "-o",
+                 str(tmp_path / "b.csv")])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert "short" in printed.out.lower() and "no capital" in printed.out.lower()
+    assert (pd.read_csv(tmp_path / "b.csv")["side"] == "LONG").all()
+
+
+def test_diff_against_previous_basket(home, results, tmp_path, capsys):
+    first = tmp_path / "first.csv"
+    assert main(["basket", "--results", str(results), "--universe", "SAMPLE", "--long-pct",
+                 "0.2", "--short-pct", "0.2", "--as-of", "2022-06-30", "-o", str(first)]) == 0
+    second = tmp_path / "second.csv"
+    assert main(["basket", "--results", str(results), "--universe", "SAMPLE", "--long-pct",
+                 "0.2", "--short-pct", "0.2", "--diff", str(first), "-o", str(second)]) == 0
+    capsys.readouterr()
+    trades = pd.read_csv(tmp_path / "basket_trades.csv")
+    old = pd.read_csv(first).set_index("ticker")["shares"]
+    new = pd.read_csv(second).set_index("ticker")["shares"]
+    t = trades.set_index("ticker")
+    for ticker in set(old.index) | set(new.index):
+        assert t.loc[ticker, "trade_shares"] == new.get(ticker, 0) - old.get(ticker, 0)
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["--long-pct", "0.7"], "--long-pct"),
+    (["--long-pct", "0.5", "--short-pct", "0.6"], "short-pct"),
+    (["--net-exposure", "1.5"], "net"),
+    (["--capital", "-5"], "capital"),
+    (["--factor-method", "ica"], "pass --factor-method pca"),
+    (["--universe", "SYN50"], "was optimized on universe SAMPLE"),
+])
+def test_bad_input(home, results, tmp_path, capsys, argv, fragment):
+    base = {"--universe": "SAMPLE"}
+    args = ["basket", "--results", str(results), "-o", str(tmp_path / "b.csv")]
+    if "--universe" not in argv:
+        args += ["--universe", base["--universe"]]
+    code = main(args + argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert fragment in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "b.csv").exists()
+
+
+def test_results_of_the_wrong_schema(home, tmp_path, capsys):
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({"schema": "equity-factors/optimization-results",
+                                 "schema_version": 1, "weights": {}}))
+    code = main(["basket", "--results", str(wrong), "--universe", "SAMPLE", "-o",
+                 str(tmp_path / "b.csv")])
+    assert code == 2
+    assert "does not match the results schema" in capsys.readouterr().err
