@@ -102,9 +102,9 @@ def _basket(ctx: Context, out: Path, state: dict) -> str:
                             capital=100_000, net_exposure=0.0)
     outcome = basket(ctx, request, argv=["demo", "basket"], output=out / "basket" /
                      "trade_basket.csv")
-    s = outcome.basket.summary()
-    return (f"market-neutral basket: {s['n_long']} long / {s['n_short']} short, gross "
-            f"${s['gross_dollars']:,.0f} -> {out / 'basket'}")
+    s = outcome.summary
+    return (f"market-neutral basket: {s.n_long} long / {s.n_short} short, gross "
+            f"${s.gross_dollars:,.0f} -> {out / 'basket'}")
 
 
 def _signals(ctx: Context, out: Path, state: dict) -> str:
