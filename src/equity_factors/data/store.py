@@ -157,6 +157,31 @@ class Store:
         """Create or migrate the schema once per Store object; refuse newer or corrupted files."""
         if self._ready:
             return
+        with self._migration_lock():
+            self._ensure_schema()
+        self._ready = True
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        """An OS file lock beside the store while checking/migrating the schema: changing the
+        journal mode of a new file fails at once (no busy wait) if another process is doing it
+        too, so first-time opens from several processes take turns here."""
+        import fcntl
+
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        try:
+            fh = open(lock_path, "a+b")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise StoreError(f"cannot create {lock_path} ({exc.strerror}); check the data "
+                             "directory's permissions") from None
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            fh.close()
+
+    def _ensure_schema(self) -> None:
         conn = self._open()
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -187,7 +212,6 @@ class Store:
             raise self._translate(exc) from None
         finally:
             conn.close()
-        self._ready = True
 
     # ------------------------------------------------------------------ symbols
     def _symbol_ids(

@@ -1,0 +1,63 @@
+"""``eqf data fetch`` end to end against the fake server (in-process CLI)."""
+
+from __future__ import annotations
+
+import pytest
+from _av_support import KEY
+
+from equity_factors.cli.main import main
+from equity_factors.data.store import Store
+
+
+@pytest.fixture
+def env(fake, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv("ALPHAVANTAGE_API_KEY", KEY)
+    monkeypatch.setenv("ALPHAVANTAGE_BASE_URL", fake.url)
+    monkeypatch.setenv("ALPHAVANTAGE_CALLS_PER_MINUTE", "6000")
+    return tmp_path / "data"
+
+
+def test_fetch_spy_prints_the_table_and_stores_the_universe(fake, env, capsys):
+    assert main(["--data-dir", str(env), "data", "fetch", "--universe", "SPY"]) == 0
+    out = capsys.readouterr().out
+    for word in ("Alpha Vantage fetch of SPY", "fetched", "up to date", "failed", "not fetched",
+                 "universe SPY stored", "calls in"):
+        assert word in out
+    store = Store(env / "store.sqlite")
+    members, info = store.universe("SPY")
+    t = fake.data.as_of_index(None)
+    assert sorted(members) == sorted(h[0] for h in fake.data.holdings("SPY", t))
+    assert info["params"]["etf"] == "SPY"
+    assert main(["--data-dir", str(env), "data", "fetch", "--universe", "SPY"]) == 0
+    again = capsys.readouterr().out
+    row = next(line for line in again.splitlines() if "up to date" in line)
+    assert str(len(members) + 1) in row
+
+
+def test_unknown_symbols_listed_with_reason(fake, env, capsys, stocks):
+    code = main(["--data-dir", str(env), "data", "fetch", "--symbols", f"{stocks[0]},NOSUCH"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "NOSUCH" in out and "unknown to Alpha Vantage" in out
+
+
+def test_without_a_key_names_the_bundled_universes(env, monkeypatch, capsys):
+    monkeypatch.delenv("ALPHAVANTAGE_API_KEY")
+    assert main(["--data-dir", str(env), "data", "fetch", "--universe", "SPY"]) == 2
+    err = capsys.readouterr().err
+    assert "ALPHAVANTAGE_API_KEY" in err and "SAMPLE" in err and "SYN50" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("name", "value", "flag"), [
+    ("ALPHAVANTAGE_CALLS_PER_MINUTE", "lots", None), ("ALPHAVANTAGE_CALLS_PER_DAY", "-3", None),
+    (None, None, "--start=yesterday"),
+])
+def test_bad_settings_are_one_line_user_errors(env, monkeypatch, capsys, name, value, flag):
+    if name:
+        monkeypatch.setenv(name, value)
+    argv = ["--data-dir", str(env), "data", "fetch", "--symbols", "BAA"]
+    assert main(argv + ([flag] if flag else [])) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and KEY not in err
