@@ -57,3 +57,21 @@ def print_run(run) -> None:
 def print_notes(notes) -> None:
     for note in notes:
         console.print(f"[yellow]note:[/] {note}")
+
+
+def add_naming(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--name-factors", action="store_true",
+                   help="name the factors (offline rules, or an LLM when OPENAI_API_KEY is set)")
+    p.add_argument("--namer", default="auto", choices=("auto", "offline", "llm"),
+                   help="auto (llm when OPENAI_API_KEY is set, else offline), offline or llm")
+
+
+def naming_notes(names) -> list[str]:
+    """One note when the LLM namer fell back to offline names."""
+    if names is None or "namer" not in names:
+        return []
+    failed = names["namer"].astype(str).str.startswith("offline (llm failed")
+    if failed.any():
+        reason = names.loc[failed, "namer"].iloc[0]
+        return [f"{int(failed.sum())} factor(s) got offline names: {reason}"]
+    return []

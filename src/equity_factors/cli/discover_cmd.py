@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from equity_factors.cli.common import (add_factor_model, add_period, add_universe, context,
-                                       factor_request, print_notes, print_run)
+from equity_factors.cli.common import (add_factor_model, add_naming, add_period, add_universe,
+                                       context, factor_request, naming_notes, print_notes,
+                                       print_run)
 from equity_factors.cli.console import console, table
 
 
@@ -13,7 +14,13 @@ def cmd_discover(args: argparse.Namespace) -> int:
     from equity_factors.workflows.discover import discover
 
     ctx = context(args)
-    outcome = discover(ctx, factor_request(args), argv=args.argv, output_dir=args.output_dir)
+    names_fn = None
+    if args.name_factors:
+        from equity_factors.cli.naming_hook import names_function
+
+        names_fn = names_function(args)
+    outcome = discover(ctx, factor_request(args), argv=args.argv, output_dir=args.output_dir,
+                       names_fn=names_fn)
     fit = outcome.fit
     console.print(f"{fit.universe.label}: {len(fit.panel.symbols)} stocks "
                   f"({len(fit.panel.dropped)} dropped), {fit.result.method} "
@@ -26,7 +33,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     shown = outcome.summary[cols].copy()
     shown.insert(0, "name", outcome.names.set_index("factor")["name"])
     console.print(table(shown, title="Factors"))
-    print_notes(list(fit.result.warnings) + list(fit.notes))
+    print_notes(list(fit.result.warnings) + list(fit.notes) + naming_notes(outcome.names))
     console.print(f"wrote {', '.join(outcome.files)} to {args.output_dir}")
     print_run(outcome.run)
     return 0
@@ -40,5 +47,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     add_universe(p)
     add_factor_model(p)
     add_period(p)
+    add_naming(p)
     p.add_argument("--output-dir", default=".", help="where to write the files (default: here)")
     p.set_defaults(handler=cmd_discover)

@@ -7,7 +7,8 @@ import argparse
 
 import pandas as pd
 
-from equity_factors.cli.common import add_period, add_universe, context, print_notes, print_run
+from equity_factors.cli.common import (add_naming, add_period, add_universe, context,
+                                       naming_notes, print_notes, print_run)
 from equity_factors.cli.console import console, kv_table, progress_factory, table
 
 
@@ -50,7 +51,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     style = {"likely_overfit": "bold red", "overstated": "yellow"}.get(
         out.results["overfitting"]["status"], "green")
     console.print(f"[{style}]verdict: {out.results['overfitting']['verdict']}[/]")
-    print_notes(list(out.fit.result.warnings) + list(out.fit.notes))
+    print_notes(list(out.fit.result.warnings) + list(out.fit.notes) + naming_notes(out.names))
     for key, path in out.files.items():
         console.print(f"wrote {key}: {path}")
     print_run(out.run)
@@ -106,8 +107,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     g = p.add_argument_group("outputs")
     g.add_argument("--export-weights", metavar="CSV", help="write the factor weights here")
     g.add_argument("--output", metavar="JSON", help="write the results JSON here (eqf basket reads it)")
-    g.add_argument("--name-factors", action="store_true", help="name the factors")
-    g.add_argument("--namer", default="auto", choices=("auto", "offline", "llm"),
-                   help="auto (llm when OPENAI_API_KEY is set, else offline), offline or llm")
+    add_naming(g)
     g.add_argument("--factor-names-output", metavar="CSV", help="write the factor names here")
     p.set_defaults(handler=cmd_optimize)

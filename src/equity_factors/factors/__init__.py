@@ -1,4 +1,4 @@
-"""Factor discovery: estimators, factor-mimicking portfolios, rolling out-of-sample fits (pure computation)."""
+"""Factor discovery: estimators, mimicking portfolios, rolling out-of-sample factor returns."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from equity_factors.factors.fundamental import (
     STYLE_NAMES,
     FundamentalFactors,
     asof_characteristics,
+    beta_characteristic,
     low_volatility_characteristic,
     momentum_characteristic,
     technical_characteristics,
@@ -46,6 +47,7 @@ __all__ = [
     "PCAFactors",
     "SparsePCAFactors",
     "asof_characteristics",
+    "beta_characteristic",
     "fit_factor_model",
     "low_volatility_characteristic",
     "make_estimator",

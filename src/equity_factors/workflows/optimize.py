@@ -66,6 +66,7 @@ class OptimizeOutcome:
     weights: pd.DataFrame
     run: Run
     files: dict[str, Path] = field(default_factory=dict)
+    names: pd.DataFrame | None = None
 
 
 def default_storage(ctx: Context) -> Any:
@@ -193,7 +194,7 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
                headline={"verdict": report.verdict, "status": report.status,
                          **{k: results["overfitting"][k] for k in
                             ("in_sample_sharpe", "out_of_sample_sharpe", "n_trials", "dsr", "pbo")}})
-    return OptimizeOutcome(fit, result, results, weights, run, files)
+    return OptimizeOutcome(fit, result, results, weights, run, files, names)
 
 
 def _perf(returns: pd.Series) -> dict[str, float]:
