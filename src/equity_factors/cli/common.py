@@ -26,7 +26,7 @@ def add_period(p: argparse.ArgumentParser) -> None:
 def add_factor_model(p: argparse.ArgumentParser, method_flags: tuple[str, ...] = ("--method",),
                      default_k: int = 10) -> None:
     """Flags that choose the factor model (same defaults everywhere, so caches are shared)."""
-    from equity_factors.factors import FACTOR_METHODS
+    from equity_factors.types import FACTOR_METHODS
 
     p.add_argument(*method_flags, dest="method", default="pca", metavar="METHOD",
                    help=f"factor method: {', '.join(FACTOR_METHODS)} (case-insensitive; "

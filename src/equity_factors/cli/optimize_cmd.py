@@ -59,8 +59,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    from equity_factors.factors import FACTOR_METHODS
-    from equity_factors.optimize import WEIGHTING_METHODS
+    from equity_factors.types import FACTOR_METHODS, WEIGHTING_METHODS
 
     p = sub.add_parser(
         "optimize", parents=[common], help="optimize factor weights (walk-forward)",
