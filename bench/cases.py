@@ -101,4 +101,86 @@ def section_store(child, workdir: Path) -> dict:
     }
 
 
-SECTIONS = {"store": section_store}
+# --------------------------------------------------------------------------- factors
+def rolling_fit(home: str, method: str, n_stocks: str, years: str = "10") -> dict:
+    """Rolling factor fit (k=12, lookback 252, refit 21) on the first n stocks of SYN3000."""
+    import warnings
+
+    from equity_factors.data.panel import load_panel
+    from equity_factors.data.paths import resolve_data_dir
+    from equity_factors.data.store import Store
+    from equity_factors.data.universe import ResolvedUniverse, resolve_universe
+    from equity_factors.factors import fit_factor_model
+
+    dd = resolve_data_dir(home)
+    store = Store(dd.store_path)
+    full = resolve_universe(store, dd, f"SYN{UNIVERSE_N}")
+    uni = ResolvedUniverse("bench", "bench", full.symbols[: int(n_stocks)], ())
+    start = str(2025 - int(years)) + "-01-01"
+    panel = load_panel(store, uni, start=start)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = fit_factor_model(panel.returns, method, 12, mode="rolling", lookback=252,
+                                  refit=21, random_state=0)
+    seconds = time.perf_counter() - t0
+    return {"seconds": round(seconds, 2), "n_stocks": panel.returns.shape[1],
+            "n_days": panel.returns.shape[0], "n_fits": len(result.fits),
+            "mean_daily_vol": float(result.factor_returns.std().mean())}
+
+
+def section_factors(child, workdir: Path) -> dict:
+    home = workdir / "store-home"
+    if not (home / "store.sqlite").exists():
+        child("generate_store", str(home))
+    out: dict = {}
+    for method, target in (("pca", 20), ("ica", 90)):
+        runs = {n: child("rolling_fit", str(home), method, str(n)) for n in (500, 1000, 3000)}
+        per_stock = {n: r["seconds"] / n for n, r in runs.items()}
+        out[method] = {
+            "runs": runs,
+            "target_seconds_3000": target,
+            "target_peak_rss_mb_3000": 2048,
+            # cost per stock at 3000 vs 500: <= ~1 means no worse than linear
+            "cost_per_stock_ratio_3000_vs_500": round(per_stock[3000] / per_stock[500], 2),
+        }
+    return out
+
+
+# --------------------------------------------------------------------------- optimize
+def walk_forward_bench(home: str) -> dict:
+    """eqf optimize's workflow: SYN1000, PCA k=12 rolling factors, 20 folds x 200 trials."""
+    import os
+    import time as _t
+
+    os.environ["EQF_HOME"] = home
+    from equity_factors.data.panel import load_panel
+    from equity_factors.workflows.context import Context
+    from equity_factors.workflows.factors import FactorRequest, resolve
+    from equity_factors.workflows.optimize import OptimizeRequest, optimize
+
+    ctx = Context.create(home)
+    uni = resolve(ctx, "SYN1000")  # generated on first use
+    t0 = _t.perf_counter()
+    load_panel(ctx.store, uni, start="2012-01-01")
+    load_seconds = _t.perf_counter() - t0
+    request = OptimizeRequest(
+        factors=FactorRequest(universe="SYN1000", method="pca", n_components=12,
+                              start="2012-01-01"),
+        walk_forward=True, train_window=90, test_window=30, max_folds=20, trials=200)
+    t0 = _t.perf_counter()
+    out = optimize(ctx, request, argv=["bench"])
+    total = _t.perf_counter() - t0
+    return {"seconds_end_to_end": round(total, 2), "panel_load_seconds": round(load_seconds, 2),
+            "seconds_excluding_data_load": round(total - load_seconds, 2),
+            "timings": out.run.timings, "folds": len(out.result.folds),
+            "trials": out.results["overfitting"]["n_trials"]}
+
+
+def section_optimize(child, workdir: Path) -> dict:
+    home = workdir / "optimize-home"
+    return {"walk_forward_SYN1000_20x200": {**child("walk_forward_bench", str(home)),
+                                            "target_seconds": 60}}
+
+
+SECTIONS = {"store": section_store, "factors": section_factors, "optimize": section_optimize}
