@@ -30,7 +30,7 @@ def test_discover_every_method(home, tmp_path, capsys, method):
     captured = capsys.readouterr()
     assert code == 0, captured.err
     returns = pd.read_csv(out / "factor_returns.csv", index_col=0, parse_dates=True)
-    assert returns.shape[1] == (3 if method != "fundamental" else 2)  # SAMPLE: momentum, low vol
+    assert returns.shape[1] == 3  # fundamental on SAMPLE: momentum, low vol, beta
     assert returns.index[0] >= pd.Timestamp("2016-01-01")
     vol = returns.std()
     assert ((vol > 0.001) & (vol < 0.05)).all(), vol  # a stock portfolio's range, never 500%

@@ -21,6 +21,15 @@ def test_demo_writes_every_stage(tmp_path, capsys):
     assert len(results["folds"]) == 12
     assert results["overfitting"]["verdict"]
     weights = pd.read_csv(out / "optimize" / "optimal_weights.csv")
-    assert abs(weights["weight"].abs().sum() - 1) < 1e-9
-    for stage in ("data", "discover", "optimize"):
+    assert abs(weights["weight"].abs().sum() - 1) < 1e-6  # the CSV keeps 8 significant digits
+    names = pd.read_csv(out / "discover" / "factor_names.csv")
+    assert names["namer"].eq("offline").all() and names["name"].ne(names["factor"]).all()
+    basket = pd.read_csv(out / "basket" / "trade_basket.csv")
+    assert set(basket["side"]) == {"LONG", "SHORT"}
+    assert (out / "signals" / "factor_zscores.csv").exists()
+    assert (out / "signals" / "momentum_F1.png").exists()
+    assert (out / "signals" / "cross_section_rankings.csv").exists()
+    current = json.loads((out / "regime" / "regime_current.json").read_text())
+    assert current["label"] in printed
+    for stage in ("data", "discover", "optimize", "basket", "signals", "regime"):
         assert stage in printed
