@@ -89,3 +89,22 @@ def test_unknown_namer():
     assert normalize_namer(" LLM ") == "llm"
     with pytest.raises(UserError, match="auto, offline, llm"):
         normalize_namer("gpt")
+
+
+def test_cli_runs_keep_names_from_the_previous_run(sample_home, monkeypatch, tmp_path, capsys):
+    """A second discover run on the same universe and method reuses the earlier names."""
+    from equity_factors.cli.main import main
+
+    monkeypatch.setenv("EQF_HOME", str(sample_home))
+    args = ["discover", "--universe", "SAMPLE", "-k", "4", "--start", "2015-01-01",
+            "--name-factors", "--namer", "offline"]
+    assert main(args + ["--output-dir", str(tmp_path / "a")]) == 0
+    first = pd.read_csv(tmp_path / "a" / "factor_names.csv")
+    assert not first["kept_previous"].any()
+    assert main(args + ["--end", "2022-12-20", "--output-dir", str(tmp_path / "b")]) == 0
+    second = pd.read_csv(tmp_path / "b" / "factor_names.csv")
+    kept = second[second["kept_previous"]]
+    assert len(kept) >= 2  # matched factors whose evidence barely moved keep their names
+    for _, row in kept.iterrows():
+        assert row["name"] in set(first["name"])
+    capsys.readouterr()

@@ -6,12 +6,11 @@ import argparse
 
 
 def names_function(args: argparse.Namespace):
-    """A ``names_fn(fit)`` for the workflows: neutral labels until a namer is available."""
-    try:
-        from equity_factors.workflows.naming import name_factors
-    except ImportError:
-        return None
+    """A ``names_fn(fit)`` for the workflows: names kept stable against the latest run on the
+    same universe and method."""
     from equity_factors.cli.common import context
+    from equity_factors.workflows.naming import name_factors, previous_names
 
     ctx = context(args)
-    return lambda fit: name_factors(ctx, fit, namer=getattr(args, "namer", "auto"))
+    return lambda fit: name_factors(ctx, fit, namer=getattr(args, "namer", "auto"),
+                                    previous=previous_names(ctx, fit))

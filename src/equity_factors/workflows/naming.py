@@ -233,3 +233,29 @@ def name_factors(ctx: Context, fit: FactorFit, namer: Namer | str = "auto",
 __all__ = ["EVIDENCE_DAYS", "NAMERS", "STORED_REFERENCES", "Namer", "NamingInputs",
            "evidence_returns", "fit_evidence", "llm_names", "name_factors", "naming_inputs",
            "normalize_namer"]
+
+
+def previous_names(ctx: Context, fit: FactorFit) -> pd.DataFrame | None:
+    """The names table of the latest recorded run on the same universe and factor method.
+
+    Passing it as ``previous`` keeps names stable from one run (or refit) to the next: a factor
+    matched to an earlier one keeps its name unless its evidence changed materially.
+    """
+    from equity_factors.data.runs import list_runs
+
+    want_universe = str(fit.request.universe).upper()
+    for record in list_runs(ctx.data_dir):
+        params = record.get("params", {})
+        params = params.get("factors", params)  # optimize nests the factor request
+        if (str(params.get("universe", "")).upper() != want_universe
+                or params.get("method") != fit.request.method):
+            continue
+        path = ctx.data_dir.runs / record.get("run_id", "") / "factor_names.csv"
+        if path.is_file():
+            try:
+                table = pd.read_csv(path)
+            except (OSError, ValueError):
+                continue
+            if "evidence_hash" in table.columns:  # a named table, not neutral labels
+                return table
+    return None
