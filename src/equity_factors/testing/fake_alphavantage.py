@@ -61,6 +61,7 @@ import numpy as np
 import pandas as pd
 
 from equity_factors.data.synthetic import EventParams, SyntheticConfig, simulate_market
+from equity_factors.testing._server import BackgroundServer
 
 DOC = "https://www.alphavantage.co/documentation/"
 PREMIUM = "https://www.alphavantage.co/premium/"
@@ -302,7 +303,7 @@ class FakeMarketData:
                 for s in chosen]
 
 
-class FakeAlphaVantage:
+class FakeAlphaVantage(BackgroundServer):
     """The fake server (threads; port 0 picks a free port). See the module docstring.
 
     Parameters
@@ -315,6 +316,8 @@ class FakeAlphaVantage:
     **settings
         Initial :class:`FakeSettings` values.
     """
+
+    thread_name = "fake-alphavantage"
 
     def __init__(self, n_stocks: int = 40, n_days: int = 400, seed: int = 11, *,
                  data: FakeMarketData | None = None, host: str = "127.0.0.1", port: int = 0,
@@ -341,25 +344,6 @@ class FakeAlphaVantage:
     def url(self) -> str:
         """The base URL to put in ALPHAVANTAGE_BASE_URL."""
         return f"http://{self._server.server_address[0]}:{self.port}/query"
-
-    def start(self) -> FakeAlphaVantage:
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True,
-                                        name="fake-alphavantage")
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeAlphaVantage:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # ------------------------------------------------------------------ control
     def configure(self, **changes: Any) -> None:

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from equity_factors.testing._server import BackgroundServer
 
 BEHAVIOURS: tuple[str, ...] = ("valid", "malformed", "invalid", "refusal", "http429", "http500",
                                "http401", "slow")
@@ -75,7 +76,7 @@ def derived_answer(payload: Any) -> dict[str, Any]:
             "confidence": 0.77}
 
 
-class FakeOpenAI:
+class FakeOpenAI(BackgroundServer):
     """The server. Use as a context manager, or ``start()`` / ``stop()``.
 
     Parameters
@@ -91,6 +92,8 @@ class FakeOpenAI:
     port : int
         0 = a free port.
     """
+
+    thread_name = "fake-openai"
 
     def __init__(self, behaviours: Iterable[str] = (), default: str = "valid",
                  answer: Mapping[str, Any] | Callable[[Any], Mapping[str, Any]] | None = None,
@@ -139,23 +142,6 @@ class FakeOpenAI:
         with self._lock:
             return self._queue.popleft() if self._queue else self.default
 
-    def start(self) -> FakeOpenAI:
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        name="fake-openai", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeOpenAI:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # ------------------------------------------------------------------ responses
     def _completion(self, payload: Any, content: str | None, refusal: str | None = None
