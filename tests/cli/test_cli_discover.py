@@ -43,12 +43,12 @@ def test_discover_every_method(home, tmp_path, capsys, method):
                 "explained_variance_ratio", "mean_stability", "top", "bottom"):
         assert col in summary.columns
     assert (out / "cumulative_factor_returns.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "run " in captured.out
-    run_dir = next((home / "runs").glob("*-discover-*"))
-    record = json.loads(max((home / "runs").glob("*-discover-*/run.json")).read_text())
+    run_id = captured.out.split("run ", 1)[1].split()[0]
+    run_dir = home / "runs" / run_id
+    record = json.loads((run_dir / "run.json").read_text())
     assert record["command"] == "discover" and record["data_fingerprint"]
     assert record["params"]["method"] == method.lower()
-    assert run_dir.is_dir()
+    assert (run_dir / "factor_returns.csv").read_bytes() == (out / "factor_returns.csv").read_bytes()
 
 
 def test_weights_are_unit_gross_and_cache_reused(home, tmp_path, capsys):

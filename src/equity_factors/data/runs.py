@@ -22,8 +22,9 @@ RUN_SCHEMA_VERSION = 1
 
 
 def new_run_id(command: str) -> str:
-    """A sortable, unique run id: UTC time, command, random suffix."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    """A sortable, unique run id: UTC time to the millisecond, command, random suffix."""
+    now = datetime.now(timezone.utc)
+    stamp = now.strftime("%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
     return f"{stamp}-{command.replace(' ', '-')}-{secrets.token_hex(3)}"
 
 
