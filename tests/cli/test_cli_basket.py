@@ -117,3 +117,23 @@ def test_results_of_the_wrong_schema(home, tmp_path, capsys):
                  str(tmp_path / "b.csv")])
     assert code == 2
     assert "does not match the results schema" in capsys.readouterr().err
+
+
+def test_cross_section_ranks_by_the_optimized_composite(home, results, tmp_path, capsys):
+    from equity_factors.portfolio import composite_scores
+    from equity_factors.workflows.context import Context
+    from equity_factors.workflows.factors import FactorRequest, fit_factors
+
+    data = json.loads(results.read_text())
+    model = data["factor_model"]
+    assert main(["signals", "cross-section", "--universe", "SAMPLE", "--method", model["method"],
+                 "-k", str(model["n_components"]), "--start", model["start"], "--top-pct", "0.2",
+                 "--bottom-pct", "0.2", "--results", str(results), "--output-dir",
+                 str(tmp_path)]) == 0
+    assert "optimized composite" in capsys.readouterr().out
+    ranking = pd.read_csv(tmp_path / "cross_section_rankings.csv", index_col=0)
+    fit = fit_factors(Context.create(), FactorRequest(universe="SAMPLE", method=model["method"],
+                                                      n_components=model["n_components"],
+                                                      start=model["start"], seed=model["seed"]))
+    expected = composite_scores(fit.result.weights, pd.Series(data["weights"])).scores
+    assert list(ranking.index) == list(expected.sort_values(ascending=False).index)

@@ -99,8 +99,7 @@ def cross_section(ctx: Context, request: FactorRequest, *, top_pct: float, botto
 
         data = load_results(results_path)
         theta = pd.Series(data["weights"], dtype=float)
-        scores = composite_scores(weights, theta)
-        scores = scores[0] if isinstance(scores, tuple) else scores
+        scores = composite_scores(weights, theta).scores
         basis = "optimized composite (sum_k theta_k * w_k,i)"
     else:
         scores = cs_composite_score(weights)
