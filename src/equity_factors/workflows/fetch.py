@@ -131,7 +131,9 @@ class FetchReport:
 
     @property
     def rate_per_minute(self) -> float:
-        return 60.0 * self.calls / self.seconds if self.seconds > 0 else 0.0
+        """Pace of the calls: intervals between them per minute (n calls span n - 1 intervals,
+        so a fetch paced exactly at the limit shows the limit)."""
+        return 60.0 * (self.calls - 1) / self.seconds if self.seconds > 0 and self.calls > 1 else 0.0
 
     @property
     def exit_code(self) -> int:

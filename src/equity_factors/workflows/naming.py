@@ -235,11 +235,13 @@ __all__ = ["EVIDENCE_DAYS", "NAMERS", "STORED_REFERENCES", "Namer", "NamingInput
            "normalize_namer"]
 
 
-def previous_names(ctx: Context, fit: FactorFit) -> pd.DataFrame | None:
-    """The names table of the latest recorded run on the same universe and factor method.
+def previous_names(ctx: Context, fit: FactorFit, namer: str = "offline") -> pd.DataFrame | None:
+    """The names table of the latest recorded run on the same universe and factor method whose
+    names came from the same kind of namer (``offline`` or ``llm``).
 
     Passing it as ``previous`` keeps names stable from one run (or refit) to the next: a factor
-    matched to an earlier one keeps its name unless its evidence changed materially.
+    matched to an earlier one keeps its name unless its evidence changed materially. Switching
+    namer (offline to LLM) starts afresh.
     """
     from equity_factors.data.runs import list_runs
 
@@ -256,6 +258,7 @@ def previous_names(ctx: Context, fit: FactorFit) -> pd.DataFrame | None:
                 table = pd.read_csv(path)
             except (OSError, ValueError):
                 continue
-            if "evidence_hash" in table.columns:  # a named table, not neutral labels
+            if "evidence_hash" in table.columns and table["namer"].astype(str).str.startswith(
+                    namer).all():  # a named table of the same namer, not neutral labels
                 return table
     return None
