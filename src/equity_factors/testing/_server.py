@@ -28,6 +28,20 @@ class BackgroundServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
+    def serve_until_interrupted(self) -> None:
+        """Run in the foreground (``python -m ...``) until Ctrl-C, then stop."""
+        import time
+
+        if self._thread is None:
+            self.start()
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
     def __enter__(self: T) -> T:
         return self.start()
 

@@ -818,14 +818,9 @@ def main(argv: list[str] | None = None) -> int:
     fake.start()
     print(f"fake Alpha Vantage serving {len(fake.data.tickers)} symbols on {fake.url}")
     print(f"  export ALPHAVANTAGE_BASE_URL={fake.url} ALPHAVANTAGE_API_KEY=anything")
-    print("  eqf --data-dir /tmp/eqf-fake data fetch --universe SPY      (Ctrl-C stops the server)")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake.stop()
+    print("  eqf --data-dir /tmp/eqf-fake data fetch --universe SPY      (Ctrl-C stops the server)",
+          flush=True)
+    fake.serve_until_interrupted()
     return 0
 
 

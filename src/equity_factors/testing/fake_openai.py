@@ -273,14 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     server = FakeOpenAI(default=args.behaviour, slow_seconds=args.slow_seconds, port=args.port)
     print(f"fake OpenAI-compatible server on {server.base_url} (behaviour: {args.behaviour}); "
           "Ctrl-C stops it", flush=True)
-    server.start()
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    server.serve_until_interrupted()
     return 0
 
 
