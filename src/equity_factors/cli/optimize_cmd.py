@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 
-import pandas as pd
 
 from equity_factors.cli.common import (add_naming, add_period, add_universe, context,
                                        naming_notes, print_notes, print_run)

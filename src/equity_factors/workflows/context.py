@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from equity_factors.data.paths import DataDir, resolve_data_dir
 from equity_factors.data.store import Store
@@ -30,7 +29,3 @@ class Context:
         store = Store(resolved.store_path)
         store.ensure_ready()
         return cls(resolved, store, progress or _no_progress)
-
-
-def describe(obj: Any) -> str:
-    return type(obj).__name__
