@@ -84,13 +84,14 @@ def load_panel(store: Store, universe: ResolvedUniverse, start: str | None = Non
         r[0] = np.nan
         np.divide(price[1:], price[:-1], out=r[1:])
         r[1:] -= 1.0
-        window = r[a:b]
-        count = int(np.count_nonzero(~np.isnan(window)))
+        # Stored prices are never NaN, so the window's returns are r[max(a, 1):b], all valid.
+        window = r[max(a, 1):b]
+        count = len(window)
         if b <= a:
             dropped[s] = "no bars in the period"
         elif count < min_history:
             dropped[s] = f"only {count} returns (< {min_history})"
-        elif np.nanstd(window) == 0:
+        elif np.ptp(window) == 0:
             dropped[s] = "constant price (zero variance)"
         else:
             keep.append(s)
