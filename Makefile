@@ -23,6 +23,7 @@ test: install-test
 
 bench: install-test
 	$(PYTHON) -m bench.run --output bench/results.json
+	$(PYTHON) -m bench.table
 
 clean:
 	rm -rf $(DEMO_DIR) .pytest_cache build *.egg-info src/*.egg-info
