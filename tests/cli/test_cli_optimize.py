@@ -95,3 +95,11 @@ def test_results_file_checks(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(Exception, match="not a readable JSON"):
         load_results(bad)
+
+
+def test_storage_passwords_never_reach_run_records():
+    from equity_factors.workflows.optimize import redact_url
+
+    assert redact_url("postgresql://bob:s3cr3t@db:5432/optuna") == "postgresql://bob:***@db:5432/optuna"
+    assert redact_url("mysql+pymysql://u:p%40ss@h/db") == "mysql+pymysql://u:***@h/db"
+    assert redact_url("sqlite:////tmp/study.db") == "sqlite:////tmp/study.db"

@@ -188,13 +188,23 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
                                  factor_names_output)
     run.params.update({"factors": asdict(f), **{k: v for k, v in asdict(request).items()
                                                if k != "factors"}})
-    if not isinstance(request.storage, (str, type(None))):
-        run.params["storage"] = "custom"
+    run.params["storage"] = redact_url(request.storage)
     run.finish(fingerprint=fit.panel.fingerprint, seed=request.seed,
                headline={"verdict": report.verdict, "status": report.status,
                          **{k: results["overfitting"][k] for k in
                             ("in_sample_sharpe", "out_of_sample_sharpe", "n_trials", "dsr", "pbo")}})
     return OptimizeOutcome(fit, result, results, weights, run, files, names)
+
+
+def redact_url(url: Any) -> str | None:
+    """A storage URL safe for run records: ``scheme://user:***@host/db`` (passwords hidden)."""
+    import re
+
+    if url is None:
+        return None
+    if not isinstance(url, str):
+        return "custom"
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 def _perf(returns: pd.Series) -> dict[str, float]:
