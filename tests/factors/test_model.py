@@ -249,7 +249,7 @@ def test_bad_options_are_user_errors(small_panel) -> None:
         fit_factor_model(small_panel, "pca", 3, mode="walk")
     with pytest.raises(UserError, match="fundamental method only"):
         fit_factor_model(small_panel, "pca", 3, characteristics={})
-    with pytest.raises(UserError, match="min_coverage"):
+    with pytest.raises(UserError, match="min.coverage"):
         fit_factor_model(small_panel, "pca", 3, min_coverage=1.5)
     with pytest.raises(UserError, match="unknown factor method 'svd'"):
         fit_factor_model(small_panel, "svd", 3)

@@ -38,6 +38,9 @@ def add_factor_model(p: argparse.ArgumentParser, method_flags: tuple[str, ...] =
     p.add_argument("--refit", type=int, default=21, help="refit every N trading days (default 21)")
     p.add_argument("--mode", choices=("rolling", "in-sample"), default="rolling",
                    help="rolling out-of-sample fits (default) or one in-sample fit")
+    p.add_argument("--min-coverage", type=float, default=0.9,
+                   help="a stock enters a fit window only with returns on this share of its days "
+                        "(default 0.9)")
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
 
 
@@ -47,7 +50,8 @@ def factor_request(args: argparse.Namespace):
     return FactorRequest(universe=args.universe, method=args.method,
                          n_components=args.n_components, start=getattr(args, "start", None),
                          end=getattr(args, "end", None), lookback=args.lookback,
-                         refit=args.refit, mode=args.mode, seed=args.seed)
+                         refit=args.refit, mode=args.mode, seed=args.seed,
+                         min_coverage=args.min_coverage)
 
 
 def print_run(run) -> None:

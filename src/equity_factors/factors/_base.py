@@ -102,7 +102,7 @@ def check_n_factors(n_factors: object, n_usable: int, n_days: int, *, method: st
         place = where or "the data"
         raise UserError(
             f"{method} with k={k} factors needs more than {k} usable stocks, but {place} has "
-            f"{n_usable}; lower -k or add symbols (or lower min_coverage)")
+            f"{n_usable}; lower -k or add symbols (or lower --min-coverage)")
     if k >= n_days - 1:
         raise UserError(
             f"{method} with k={k} factors needs more than {k + 1} days of returns, but "

@@ -240,7 +240,7 @@ def fit_factor_model(returns: pd.DataFrame, method: str, n_factors: int | None,
     refit = _positive_int(refit, "--refit", 1)
     if isinstance(min_coverage, bool) or not isinstance(min_coverage, (int, float)) \
             or not 0 < float(min_coverage) <= 1:
-        raise UserError(f"min_coverage must be a number in (0, 1], not {min_coverage!r}")
+        raise UserError(f"--min-coverage must be a number in (0, 1], not {min_coverage!r}")
     seed = sklearn_seed(random_state)
     estimator = make_estimator(name, n_factors, random_state=seed, **method_params)
     if name == "fundamental":
