@@ -9,14 +9,15 @@ from equity_factors.cli.console import console, table
 
 
 def cmd_basket(args: argparse.Namespace) -> int:
+    from equity_factors.portfolio import BasketSpec
     from equity_factors.workflows.basket import BasketRequest, basket
 
-    request = BasketRequest(
-        results=args.results, universe=args.universe, factor_method=args.factor_method,
+    spec = BasketSpec(  # validates the sizing flags before any data is read
         long_pct=args.long_pct, short_pct=args.short_pct, capital=args.capital,
         net_exposure=args.net_exposure, gross_exposure=args.gross_exposure, sizing=args.sizing,
-        max_weight=args.max_weight, min_price=args.min_price, min_adv=args.min_adv,
-        as_of=args.as_of, diff=args.diff)
+        max_weight=args.max_weight, min_price=args.min_price, min_adv=args.min_adv)
+    request = BasketRequest(results=args.results, universe=args.universe, spec=spec,
+                            factor_method=args.factor_method, as_of=args.as_of, diff=args.diff)
     out = basket(context(args), request, argv=args.argv, output=args.output)
     s = out.summary
     console.print(f"factor weights: {out.theta_note}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,20 +28,13 @@ from equity_factors.workflows.optimize import load_results
 
 @dataclass(frozen=True)
 class BasketRequest:
-    """The flags of ``eqf basket``."""
+    """The flags of ``eqf basket``: where the weights come from, plus the sizing ``spec``
+    (:class:`~equity_factors.portfolio.BasketSpec`, validated when built)."""
 
     results: str
     universe: str
+    spec: BasketSpec = field(default_factory=BasketSpec)
     factor_method: str | None = None
-    long_pct: float = 0.05
-    short_pct: float = 0.05
-    capital: float = 100_000.0
-    net_exposure: float = 0.0
-    gross_exposure: float = 1.0
-    sizing: str = "score"
-    max_weight: float | None = None
-    min_price: float = 0.0
-    min_adv: float = 0.0
     as_of: str | None = None
     diff: str | None = None
 
@@ -61,11 +54,7 @@ def basket(ctx: Context, request: BasketRequest, *, argv: list[str],
            output: str | Path | None = None, diff_output: str | Path | None = None) -> BasketOutcome:
     """Read the optimizer's results, refit its factor model on data up to ``as_of`` and size a
     long/short basket from the blended factor portfolio."""
-    spec = BasketSpec(long_pct=request.long_pct, short_pct=request.short_pct,
-                      capital=request.capital, net_exposure=request.net_exposure,
-                      gross_exposure=request.gross_exposure, sizing=request.sizing,
-                      max_weight=request.max_weight, min_price=request.min_price,
-                      min_adv=request.min_adv)  # validates the sizing flags first
+    spec = request.spec
     data = load_results(request.results)
     universe = resolve(ctx, request.universe)
     if universe.label.upper() != data["universe"]["label"].upper():
@@ -83,7 +72,9 @@ def basket(ctx: Context, request: BasketRequest, *, argv: list[str],
             as_of = str(pd.Timestamp(as_of).date())
         except (ValueError, TypeError):
             raise UserError(f"--as-of {request.as_of!r} is not a date; use YYYY-MM-DD") from None
-    run = Run(ctx.data_dir, "basket", argv, dict(request.__dict__))
+    run = Run(ctx.data_dir, "basket", argv,
+              {**{k: v for k, v in request.__dict__.items() if k != "spec"},
+               **asdict(spec)})
     factor_request = FactorRequest(universe=request.universe, method=model["method"],
                                    n_components=model["n_components"], start=model.get("start"),
                                    end=as_of, lookback=model["lookback"], refit=model["refit"],

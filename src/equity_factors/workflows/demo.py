@@ -95,11 +95,12 @@ def _optimize(ctx: Context, out: Path, state: dict) -> str:
 
 
 def _basket(ctx: Context, out: Path, state: dict) -> str:
+    from equity_factors.portfolio import BasketSpec
     from equity_factors.workflows.basket import BasketRequest, basket
 
-    request = BasketRequest(results=str(state["results_path"]), universe=UNIVERSE,
-                            factor_method="pca", long_pct=0.25, short_pct=0.25,
-                            capital=100_000, net_exposure=0.0)
+    spec = BasketSpec(long_pct=0.25, short_pct=0.25, capital=100_000, net_exposure=0.0)
+    request = BasketRequest(results=str(state["results_path"]), universe=UNIVERSE, spec=spec,
+                            factor_method="pca")
     outcome = basket(ctx, request, argv=["demo", "basket"], output=out / "basket" /
                      "trade_basket.csv")
     s = outcome.summary
