@@ -58,7 +58,7 @@ def test_seed_basket_command(home, results, tmp_path, capsys):
     assert (basket.loc[basket["side"] == "SHORT", "shares"] <= 0).all()
     # shares * last price is what is executed
     assert (basket["shares"] * basket["last_price"] - basket["position_dollars"]).abs().max() < 1e-6
-    assert "mean of the folds' weights" in printed.out
+    assert "weights of fold" in printed.out and "in force on" in printed.out
     summary = json.loads((tmp_path / "basket_summary.json").read_text())
     assert summary["n_long"] == 4
 
@@ -75,8 +75,9 @@ def test_all_long_says_the_short_side_has_no_capital(home, results, tmp_path, ca
 
 def test_diff_against_previous_basket(home, results, tmp_path, capsys):
     first = tmp_path / "first.csv"
+    as_of = json.loads(results.read_text())["folds"][1]["train_end"]
     assert main(["basket", "--results", str(results), "--universe", "SAMPLE", "--long-pct",
-                 "0.2", "--short-pct", "0.2", "--as-of", "2022-06-30", "-o", str(first)]) == 0
+                 "0.2", "--short-pct", "0.2", "--as-of", as_of, "-o", str(first)]) == 0
     second = tmp_path / "second.csv"
     assert main(["basket", "--results", str(results), "--universe", "SAMPLE", "--long-pct",
                  "0.2", "--short-pct", "0.2", "--diff", str(first), "-o", str(second)]) == 0
@@ -112,7 +113,7 @@ def test_bad_input(home, results, tmp_path, capsys, argv, fragment):
 def test_results_of_the_wrong_schema(home, tmp_path, capsys):
     wrong = tmp_path / "wrong.json"
     wrong.write_text(json.dumps({"schema": "equity-factors/optimization-results",
-                                 "schema_version": 1, "weights": {}}))
+                                 "schema_version": 2, "weights": {}}))
     code = main(["basket", "--results", str(wrong), "--universe", "SAMPLE", "-o",
                  str(tmp_path / "b.csv")])
     assert code == 2

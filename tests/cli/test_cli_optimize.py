@@ -32,15 +32,23 @@ def test_seed_walk_forward_command(home, tmp_path, capsys):
     assert code == 0, out.err
     assert "verdict:" in out.out
     weights = pd.read_csv(tmp_path / "w.csv")
-    assert list(weights.columns) == ["factor", "name", "weight"]
+    assert list(weights.columns) == ["factor", "name", "weight", "average_weight"]
     assert weights["weight"].abs().sum() == pytest.approx(1.0)
+    assert weights["average_weight"].abs().sum() == pytest.approx(1.0)
     results = json.loads((tmp_path / "r.json").read_text())
     jsonschema.validate(results, results_schema())
     assert load_results(tmp_path / "r.json")["universe"]["label"] == "SAMPLE"
     assert results["factor_model"]["method"] == "ica"
-    assert len(results["folds"]) == 4
+    # the 4 latest complete folds of the grid, then the trailing partial one
+    assert len(results["folds"]) == 5
+    assert [f["partial"] for f in results["folds"]] == [False] * 4 + [True]
     assert results["overfitting"]["n_trials"] >= 4 * 20
     assert set(results["weights"]) == set(weights["factor"])
+    # the weights in force now are the latest fold's, and the CSV says the same
+    assert results["weights"] == results["folds"][-1]["weights"]
+    assert dict(zip(weights["factor"], weights["weight"])) == pytest.approx(results["weights"])
+    assert results["factor_model"]["min_coverage"] == 0.9
+    assert results["factor_model"]["universe"] == "SAMPLE"
     for fold in results["folds"]:
         assert sum(abs(v) for v in fold["weights"].values()) == pytest.approx(1.0)
 
@@ -77,6 +85,10 @@ def test_sqlite_storage_url_keeps_every_trial(home, tmp_path, capsys):
     (["--methods", "sharpe", "astrology"], "astrology"),
     (["--trials", "0"], "--trials must be at least 1"),
     (["--walk-forward", "--train-window", "5000"], "too few"),
+    # silent flags (point-in-time issue, item 8): each is refused instead of ignored
+    (["--walk-forward", "--lookback", "126"], "--lookback sets the window of a single fit"),
+    (["--lookback", "100000"], "--lookback 100000 is more than the"),
+    (["--min-coverage", "0"], "--min-coverage must be"),
 ])
 def test_bad_input(home, tmp_path, capsys, argv, fragment):
     code = main(["optimize", "--universe", "SAMPLE", "-k", "3", "--start", "2019-01-01",

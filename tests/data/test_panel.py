@@ -60,8 +60,46 @@ def test_panel_drops_with_reasons_and_fingerprints(small_store):
     assert panel.dropped["FLAT"] == "constant price (zero variance)"
     assert load_panel(store, uni).fingerprint == panel.fingerprint
     assert load_panel(store, uni, start="2020-02-01").fingerprint != panel.fingerprint
-    with pytest.raises(UserError, match="widen --start/--end"):
-        load_panel(store, uni, start="2020-05-01", end="2020-05-10")
+    with pytest.raises(UserError, match="widen --start/--end"):  # nobody seasoned by then
+        load_panel(store, uni, start="2020-01-01", end="2020-02-20")
+    # A short window is fine once the stocks are seasoned: the history before it counts.
+    assert load_panel(store, uni, start="2020-05-01", end="2020-05-10").symbols == [
+        "AAA", "BBB", "CCC"]
+
+
+def test_seasoning_and_staleness_are_point_in_time():
+    from equity_factors.data.panel import seasoned_returns
+
+    r = np.array([np.nan, 0.01, 0.02, 0.0, 0.0, 0.0, 0.03, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    out = seasoned_returns(r, min_history=2, stale_run=3)
+    # returns 1 is the first (not counted with min_history 2); zero runs: the 3rd zero on is out
+    expected = [np.nan, np.nan, 0.02, 0.0, 0.0, np.nan, 0.03, 0.0, 0.0, np.nan, np.nan, np.nan,
+                np.nan]
+    np.testing.assert_array_equal(out, expected)
+    # each day's decision uses that day and earlier only: cutting the series changes nothing
+    for cut in range(1, len(r)):
+        np.testing.assert_array_equal(seasoned_returns(r[:cut], 2, 3), out[:cut])
+
+
+def test_panel_up_to_d_is_the_same_with_end_d(tmp_path):
+    """A stock listed 30 days before D: out with --end D and before its 63rd return without."""
+    dd = resolve_data_dir(tmp_path)
+    store = Store(dd.store_path)
+    dates = pd.bdate_range("2020-01-01", periods=300)
+    rng = np.random.default_rng(1)
+    bars = {s: pd.DataFrame({"adj_close": 50 * np.exp(rng.normal(0, 0.01, 300).cumsum())},
+                            index=dates) for s in ("AAA", "BBB", "CCC")}
+    bars["NEW"] = bars["AAA"].iloc[170:] * 1.5
+    store.write_bars(bars, source="test")
+    store.save_universe("U", list(bars), source="test")
+    uni = resolve_universe(store, dd, "U")
+    d = dates[200]
+    cut, full = load_panel(store, uni, end=str(d.date())), load_panel(store, uni)
+    assert "NEW" in cut.dropped and "NEW" in full.symbols
+    before = full.returns.loc[:d]
+    pd.testing.assert_frame_equal(before[cut.symbols], cut.returns)
+    assert before["NEW"].isna().all()  # not seasoned by D either way
+    assert full.returns["NEW"].first_valid_index() == dates[170 + 63]
 
 
 def test_universe_specs(small_store, tmp_path):

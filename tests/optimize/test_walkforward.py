@@ -57,8 +57,12 @@ def test_noise_verdict_says_overfit(noise):
     assert rep.status == "likely_overfit"
     assert rep.verdict.startswith("likely overfit")
     assert rep.in_sample_sharpe > 2 * max(rep.out_of_sample_sharpe, 0)
-    assert rep.n_trials == sum(f.optimization.n_trials for f in res.folds)
-    assert len(rep.folds) == len(res.folds) == 6
+    complete = [f for f in res.folds if not f.partial]
+    assert rep.n_trials == sum(f.optimization.n_trials for f in complete)
+    assert len(rep.folds) == len(complete) == 6
+    # 90 + 6 x 30 rows: the trailing fold trained up to the last row and has no test day yet
+    last = res.folds[-1]
+    assert last.partial and last.test_start is None and last.train_end == noise.index[-1]
 
 
 def test_no_look_ahead(planted):
@@ -91,8 +95,13 @@ def test_fold_layout_and_stitching(noise):
                        callback=lambda i, n: ticks.append((i, n)))
     n_folds = int(np.ceil((len(noise) - 90) / 40))
     assert len(res.folds) == n_folds
-    # Every row after the first train window is out of sample exactly once, in order.
-    assert res.out_of_sample_returns.index.equals(noise.index[90:])
+    assert [f.partial for f in res.folds] == [False] * (n_folds - 1) + [True]
+    # Every row after the first train window is out of sample exactly once, in order; the
+    # trailing partial fold's rows are kept in the fold, out of the stitched statistics.
+    partial = res.folds[-1]
+    stitched = res.out_of_sample_returns.index.append(partial.out_of_sample_returns.index)
+    assert stitched.equals(noise.index[90:])
+    assert len(partial.out_of_sample_returns) == (len(noise) - 90) % 40
     for f in res.folds:
         assert f.test_start > f.train_end
         assert noise.index.get_loc(f.test_start) == noise.index.get_loc(f.train_end) + 1
@@ -120,7 +129,58 @@ def test_single_fit_is_in_sample_only(noise):
 def test_window_errors(noise):
     with pytest.raises(UserError, match="--train-window"):
         walk_forward(noise, 5, 30)
-    with pytest.raises(UserError, match="more than --train-window"):
-        walk_forward(noise, len(noise), 30)
+    with pytest.raises(UserError, match="at least --train-window \\+ --test-window"):
+        walk_forward(noise, len(noise) - 10, 30)
+    with pytest.raises(UserError, match="--max-folds"):
+        walk_forward(noise, 90, 30, max_folds=0)
+
+
+def test_new_data_only_adds_folds(noise):
+    """Appending 10 days leaves every earlier fold's weights and OOS returns bit-identical."""
+    kwargs = dict(technique="bayesian", n_trials=10, random_state=7)
+    short = noise.iloc[:-10]
+    a = walk_forward(short, 90, 30, **kwargs)
+    longer = noise.copy()
+    longer.iloc[-10:] = np.random.default_rng(5).normal(0, 0.05, (10, noise.shape[1]))
+    b = walk_forward(longer, 90, 30, **kwargs)
+    assert [f.fold for f in b.folds[: len(a.folds) - 1]] == [f.fold for f in a.folds[:-1]]
+    for fa, fb in zip(a.folds[:-1], b.folds):
+        assert not fa.partial
+        pd.testing.assert_series_equal(fa.weights, fb.weights, check_exact=True)
+        pd.testing.assert_series_equal(fa.out_of_sample_returns, fb.out_of_sample_returns,
+                                       check_exact=True)
+    # the partial fold of the short run is the same fold, its test window grown by 10 days
+    pa, pb = a.folds[-1], b.folds[len(a.folds) - 1]
+    assert pa.fold == pb.fold and pa.partial
+    pd.testing.assert_series_equal(pa.weights, pb.weights, check_exact=True)
+    pd.testing.assert_series_equal(
+        pa.out_of_sample_returns, pb.out_of_sample_returns.iloc[: len(pa.out_of_sample_returns)],
+        check_exact=True)
+
+
+def test_max_folds_keeps_the_latest_folds_uncut(noise):
+    kwargs = dict(technique="gradient", search="direct", n_trials=10, random_state=2)
+    full = walk_forward(noise, 90, 30, **kwargs)
+    cut = walk_forward(noise, 90, 30, max_folds=3, **kwargs)
+    complete = [f for f in full.folds if not f.partial]
+    assert [f.fold for f in cut.folds] == [f.fold for f in complete[-3:]] + [full.folds[-1].fold]
+    for fc in cut.folds:
+        ff = next(f for f in full.folds if f.fold == fc.fold)
+        assert fc.train_start == ff.train_start and fc.test_end == ff.test_end
+        pd.testing.assert_series_equal(fc.weights, ff.weights, check_exact=True)
+
+
+def test_weights_in_force_on_a_date(noise):
+    res = walk_forward(noise, 90, 30, technique="gradient", search="direct", n_trials=10,
+                       random_state=2)
+    f2 = res.folds[2]
+    # set at the close of D, for D+1: fold 2 from its train end until fold 3's training
+    # (which ends on fold 2's last test day) is complete
+    assert res.weights_at(f2.train_end).fold == 2
+    assert res.weights_at(f2.test_end - pd.Timedelta(days=1)).fold == 2
+    assert res.folds[3].train_end == f2.test_end
+    assert res.weights_at(f2.test_end).fold == 3
+    with pytest.raises(UserError, match="no fold"):
+        res.weights_at(noise.index[10])
     with pytest.raises(UserError, match="--lookback"):
         single_fit(noise, lookback=3)

@@ -24,33 +24,39 @@ def add_period(p: argparse.ArgumentParser) -> None:
 
 
 def add_factor_model(p: argparse.ArgumentParser, method_flags: tuple[str, ...] = ("--method",),
-                     default_k: int = 10) -> None:
-    """Flags that choose the factor model (same defaults everywhere, so caches are shared)."""
+                     default_k: int = 10, lookback_flags: tuple[str, ...] = ("--lookback",),
+                     modes: bool = True, seed: bool = True) -> None:
+    """The factor-model flags, one definition for every command that fits factors (same
+    defaults everywhere, so caches are shared). ``--method`` defaults to None (= pca) so that a
+    command reading a results file can tell a method the user typed from the default."""
     from equity_factors.types import FACTOR_METHODS
 
-    p.add_argument(*method_flags, dest="method", default="pca", metavar="METHOD",
+    p.add_argument(*method_flags, dest="method", default=None, metavar="METHOD",
                    help=f"factor method: {', '.join(FACTOR_METHODS)} (case-insensitive; "
                         "default pca)")
     p.add_argument("-k", "--n-components", dest="n_components", type=int, default=default_k,
                    help=f"number of factors (default {default_k})")
-    p.add_argument("--lookback", type=int, default=252,
-                   help="trading days in each fit window (default 252)")
-    p.add_argument("--refit", type=int, default=21, help="refit every N trading days (default 21)")
-    p.add_argument("--mode", choices=("rolling", "in-sample"), default="rolling",
-                   help="rolling out-of-sample fits (default) or one in-sample fit")
+    p.add_argument(*lookback_flags, dest="factor_lookback", type=int, default=252,
+                   help="trading days in each rolling factor fit window (default 252)")
+    p.add_argument("--refit", type=int, default=21,
+                   help="refit the factors every N trading days (default 21)")
+    if modes:
+        p.add_argument("--mode", choices=("rolling", "in-sample"), default="rolling",
+                       help="rolling out-of-sample fits (default) or one in-sample fit")
     p.add_argument("--min-coverage", type=float, default=0.9,
                    help="a stock enters a fit window only with returns on this share of its days "
                         "(default 0.9)")
-    p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    if seed:
+        p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
 
 
 def factor_request(args: argparse.Namespace):
     from equity_factors.workflows.factors import FactorRequest
 
-    return FactorRequest(universe=args.universe, method=args.method,
+    return FactorRequest(universe=args.universe, method=args.method or "pca",
                          n_components=args.n_components, start=getattr(args, "start", None),
-                         end=getattr(args, "end", None), lookback=args.lookback,
-                         refit=args.refit, mode=args.mode, seed=args.seed,
+                         end=getattr(args, "end", None), lookback=args.factor_lookback,
+                         refit=args.refit, mode=getattr(args, "mode", "rolling"), seed=args.seed,
                          min_coverage=args.min_coverage)
 
 

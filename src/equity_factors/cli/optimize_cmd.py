@@ -6,24 +6,26 @@ from __future__ import annotations
 import argparse
 
 
-from equity_factors.cli.common import (add_naming, add_period, add_universe, context,
-                                       naming_notes, print_notes, print_run)
+from equity_factors.cli.common import (add_factor_model, add_naming, add_period, add_universe,
+                                       context, factor_request, naming_notes, print_notes,
+                                       print_run)
+from equity_factors.errors import UserError
 from equity_factors.cli.console import console, kv_table, progress_factory, table
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
-    from equity_factors.workflows.factors import FactorRequest
     from equity_factors.workflows.optimize import OptimizeRequest, optimize
 
-    factors = FactorRequest(universe=args.universe, method=args.method,
-                            n_components=args.n_components, start=args.start, end=args.end,
-                            lookback=args.factor_lookback, refit=args.refit, mode="rolling",
-                            seed=args.seed)
+    if args.walk_forward and args.lookback is not None:
+        raise UserError("--lookback sets the window of a single fit; with --walk-forward each "
+                        "fold trains on --train-window days: drop --lookback or --walk-forward")
+    factors = factor_request(args)
     request = OptimizeRequest(
         factors=factors, technique=args.technique, methods=tuple(args.methods),
         objective=args.objective, search=args.search, long_only=args.long_only,
         trials=args.trials, walk_forward=args.walk_forward, train_window=args.train_window,
-        test_window=args.test_window, max_folds=args.max_folds, lookback=args.lookback,
+        test_window=args.test_window, max_folds=args.max_folds,
+        lookback=252 if args.lookback is None else args.lookback,
         storage=args.storage, n_jobs=args.n_jobs, seed=args.seed)
     names_fn = None
     if args.name_factors:
@@ -58,7 +60,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    from equity_factors.types import FACTOR_METHODS, WEIGHTING_METHODS
+    from equity_factors.types import WEIGHTING_METHODS
 
     p = sub.add_parser(
         "optimize", parents=[common], help="optimize factor weights (walk-forward)",
@@ -66,14 +68,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                     "how much of the in-sample Sharpe survives out of sample.")
     add_universe(p)
     add_period(p)
-    g = p.add_argument_group("factor model")
-    g.add_argument("--factor-method", "--method", dest="method", default="pca",
-                   help=f"factor method: {', '.join(FACTOR_METHODS)} (default pca)")
-    g.add_argument("--n-components", "-k", dest="n_components", type=int, default=10,
-                   help="number of factors (default 10)")
-    g.add_argument("--factor-lookback", type=int, default=252,
-                   help="days in each rolling factor fit (default 252)")
-    g.add_argument("--refit", type=int, default=21, help="refit factors every N days (default 21)")
+    g = p.add_argument_group("factor model (rolling, out of sample)")
+    add_factor_model(g, method_flags=("--factor-method", "--method"),
+                     lookback_flags=("--factor-lookback",), modes=False, seed=False)
     g = p.add_argument_group("optimization")
     g.add_argument("--technique", default="bayesian",
                    help="bayesian (Optuna TPE), differential (scipy DE) or gradient (default "
@@ -89,8 +86,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     g.add_argument("--trials", type=int, default=200,
                    help="trials (objective evaluations for DE/gradient budgets) per fold "
                         "(default 200)")
-    g.add_argument("--lookback", type=int, default=252,
-                   help="without --walk-forward: optimize on the last N days (default 252)")
+    g.add_argument("--lookback", type=int, default=None,
+                   help="without --walk-forward: optimize on the last N days of factor returns "
+                        "(default 252)")
     g.add_argument("--walk-forward", action="store_true",
                    help="optimize on each train window, apply to the next test window")
     g.add_argument("--train-window", type=int, default=90, help="days per train window (default 90)")

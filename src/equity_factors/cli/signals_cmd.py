@@ -49,7 +49,7 @@ def cmd_cross_section(args: argparse.Namespace) -> int:
 
     out = cross_section(context(args), factor_request(args), top_pct=args.top_pct,
                         bottom_pct=args.bottom_pct, argv=args.argv, results_path=args.results,
-                        output_dir=args.output_dir)
+                        output_dir=args.output_dir, method_given=args.method)
     res = out.result["result"]
     console.print(f"ranked by {out.result['basis']}")
     console.print(table(res.long, title="Long candidates"))
@@ -61,10 +61,9 @@ def cmd_cross_section(args: argparse.Namespace) -> int:
 def cmd_regime(args: argparse.Namespace) -> int:
     from equity_factors.workflows.regime import RegimeRequest, detect
 
-    request = RegimeRequest(universe=args.universe, start=args.start, end=args.end,
-                            n_regimes=args.regimes, predict=args.predict, method=args.method,
-                            n_factors=args.n_components, refit_every=args.refit_every,
-                            min_train=args.min_train, restarts=args.restarts, seed=args.seed)
+    request = RegimeRequest(factor_request(args), n_regimes=args.regimes, predict=args.predict,
+                            refit_every=args.refit_every, min_train=args.min_train,
+                            restarts=args.restarts)
     out = detect(context(args), request, argv=args.argv, output_dir=args.output_dir)
     r = out.result
     console.print(table(r.summary(), title="Regimes (latest model)"))
@@ -108,7 +107,9 @@ def register_signals(sub: argparse._SubParsersAction, common: argparse.ArgumentP
     s.add_argument("--top-pct", type=float, default=0.1, help="share of stocks long (default 0.1)")
     s.add_argument("--bottom-pct", type=float, default=0.1,
                    help="share of stocks short (default 0.1)")
-    s.add_argument("--results", help="optimization results JSON: rank by the optimized composite")
+    s.add_argument("--results",
+                   help="optimization results JSON: rank by its optimized composite, with its "
+                        "factor model (the weights in force on the last date)")
     s.set_defaults(handler=cmd_cross_section)
 
 
@@ -123,12 +124,10 @@ def register_regime(sub: argparse._SubParsersAction, common: argparse.ArgumentPa
     add_period(s)
     s.add_argument("--regimes", type=int, default=3, help="number of regimes (default 3)")
     s.add_argument("--predict", type=int, default=5, help="forecast horizon in days (default 5)")
-    s.add_argument("--method", default="pca", help="factor method for the features (default pca)")
-    s.add_argument("-k", "--n-components", dest="n_components", type=int, default=5,
-                   help="factors used as features (default 5)")
+    g = s.add_argument_group("factor model (its factor returns are features beside the market)")
+    add_factor_model(g, default_k=5, modes=False)
     s.add_argument("--refit-every", type=int, default=252, help="refit the HMM every N days (252)")
     s.add_argument("--min-train", type=int, default=504, help="days before the first fit (504)")
     s.add_argument("--restarts", type=int, default=5, help="HMM restarts per fit (default 5)")
-    s.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     s.add_argument("--output-dir", default=".", help="where to write files (default: here)")
     s.set_defaults(handler=cmd_regime)

@@ -12,7 +12,8 @@ from equity_factors.data.store import Store, align_series, window_span
 from equity_factors.data.universe import ResolvedUniverse
 from equity_factors.errors import UserError
 
-MIN_HISTORY = 63  # a stock needs at least this many returns in the period to enter the panel
+MIN_HISTORY = 63  # a stock's returns count from its 63rd return on (seasoning)
+STALE_RUN = 5  # from the 5th zero return in a row on, a stock counts as not trading
 
 
 @dataclass(frozen=True)
@@ -63,15 +64,52 @@ def returns_from_prices(prices: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=prices.index, columns=prices.columns)
 
 
+def seasoned_returns(returns: np.ndarray, min_history: int = MIN_HISTORY,
+                     stale_run: int = STALE_RUN) -> np.ndarray:
+    """One symbol's returns with the days it does not count set to NaN, point in time.
+
+    The decision for each day uses that day's data and earlier only, so it never depends on how
+    much history follows:
+
+    - seasoning: the j-th return of the symbol's stored series counts only when
+      ``j >= min_history`` (a new listing joins after ``min_history`` returns);
+    - staleness: a zero return that is the ``stale_run``-th (or later) in a run of zero returns
+      does not count (a halted or dead stock whose price is carried forward is not trading).
+
+    Parameters
+    ----------
+    returns : ndarray of shape (n_bars,)
+        Returns over the symbol's own stored bars, ``returns[0]`` NaN (no earlier price).
+
+    Returns
+    -------
+    ndarray of shape (n_bars,)
+    """
+    out = returns.copy()
+    out[: max(min_history, 1)] = np.nan
+    zero = returns == 0.0
+    if stale_run > 0 and zero.any():
+        # length of the run of zeros ending at each bar
+        idx = np.arange(len(returns))
+        last_nonzero = np.maximum.accumulate(np.where(zero, -1, idx))
+        run = idx - last_nonzero
+        out[zero & (run >= stale_run)] = np.nan
+    return out
+
+
 def load_panel(store: Store, universe: ResolvedUniverse, start: str | None = None,
                end: str | None = None, min_history: int = MIN_HISTORY,
                extra_fields: tuple[str, ...] = ()) -> Panel:
     """Build the panel of ``universe`` over [start, end] from the store.
 
     Returns are computed on each symbol's own stored series (so the first day of the window
-    uses the last stored price before it), with the same rule as :func:`returns_from_prices`.
-    A symbol is dropped when it has no bars in the period, fewer than ``min_history`` returns,
-    or a constant price (zero variance). Raises :class:`UserError` when nothing is left.
+    uses the last stored price before it), with the same rule as :func:`returns_from_prices`,
+    then masked point in time by :func:`seasoned_returns`: a stock counts on day t only by
+    data up to t (its first ``min_history - 1`` returns and stale zero runs are NaN), so a
+    command's output for dates up to D is the same with ``end=D`` as with data going on.
+    A symbol is dropped (with its reason) when it has no bar in the period or not one return
+    that counts there; an all-NaN column could not move any number, so dropping it is point in
+    time too. Raises :class:`UserError` when nothing is left.
     """
     fields = ("adj_close", *[f for f in extra_fields if f != "adj_close"])
     days, values, digests = store.read_series(list(universe.symbols), fields)
@@ -84,19 +122,20 @@ def load_panel(store: Store, universe: ResolvedUniverse, start: str | None = Non
         r[0] = np.nan
         np.divide(price[1:], price[:-1], out=r[1:])
         r[1:] -= 1.0
-        # Stored prices are never NaN, so the window's returns are r[max(a, 1):b], all valid.
+        counted = seasoned_returns(r, min_history)
+        # Stored prices are never NaN, so r[max(a, 1):b] are all valid returns.
         window = r[max(a, 1):b]
-        count = len(window)
         if b <= a:
             dropped[s] = "no bars in the period"
-        elif count < min_history:
-            dropped[s] = f"only {count} returns (< {min_history})"
-        elif np.ptp(window) == 0:
-            dropped[s] = "constant price (zero variance)"
+        elif np.isnan(counted[a:b]).all():
+            if len(window) and np.all(window == 0.0):
+                dropped[s] = "constant price (zero variance)"
+            else:
+                dropped[s] = f"only {b - 1} returns (< {min_history})"
         else:
             keep.append(s)
             day_arrays.append(d)
-            rets.append(r)
+            rets.append(counted)
     if not keep:
         raise UserError(
             f"no symbol of {universe.label} has {min_history}+ returns between {start or 'start'} "

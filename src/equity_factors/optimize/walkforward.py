@@ -1,10 +1,14 @@
 """Walk-forward and single-window factor-weight optimization with an overfitting report.
 
-Walk-forward folds are consecutive: fold f trains on rows ``[f*test, f*test + train)`` of the
-factor returns and is tested on the next ``test`` rows (the last fold's test window may be
-shorter), so every row after the first train window is out of sample exactly once. Weights of a
-fold are fitted on its train rows only and earn the returns of the rows after them (a row's return
-runs from the previous close to its close), which keeps every number point in time.
+Walk-forward folds lie on a grid anchored to the first usable row: fold j trains on rows
+``[j*test, j*test + train)`` of the factor returns and is tested on the next ``test`` rows, so
+every row after the first train window is out of sample exactly once, and more data only adds
+folds (a fold's rows, seed and study name depend on j alone: past folds stay bit-identical).
+A trailing fold whose test window is not complete yet (down to no test day at all: its weights
+are the ones in force for the next day) is kept and marked ``partial``; it is left out of the
+stitched out-of-sample returns and of the overfitting statistics. Weights of a fold are fitted on
+its train rows only and earn the returns of the rows after them (a row's return runs from the
+previous close to its close), which keeps every number point in time.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from equity_factors.metrics import sharpe_ratio
 from equity_factors.optimize.overfitting import OverfittingReport, overfitting_report
 from equity_factors.optimize.techniques import MIN_TRAIN_ROWS, OptimizationResult, optimize_weights
 
-__all__ = ["FoldResult", "WalkForwardResult", "single_fit", "walk_forward"]
+__all__ = ["FoldResult", "WalkForwardResult", "fold_grid", "single_fit", "walk_forward"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,6 +48,9 @@ class FoldResult:
         Annualized Sharpe on the test window (NaN for a single fit or a 1-day window).
     out_of_sample_returns : Series of shape (n_test,)
     optimization : OptimizationResult
+    partial : bool
+        The test window is shorter than the grid's (the trailing fold); left out of the fold
+        statistics.
     """
 
     fold: int
@@ -57,6 +64,7 @@ class FoldResult:
     out_of_sample_sharpe: float
     out_of_sample_returns: pd.Series
     optimization: OptimizationResult
+    partial: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,13 +75,15 @@ class WalkForwardResult:
     ----------
     mode : {"walk_forward", "single_fit"}
     folds : tuple of FoldResult
+        Complete folds, then the trailing partial one if any (``fold`` is the grid index).
     weights : DataFrame of shape (n_folds, n_factors)
-        Each fold's weights.
+        Each fold's weights, indexed by the grid index.
     average_weights : Series of shape (n_factors,)
-        Mean of the folds' weights, rescaled to ``sum |w| = 1`` (the fold's weights for a
-        single fit).
+        Mean of the complete folds' weights, rescaled to ``sum |w| = 1`` (the fold's weights
+        for a single fit). Descriptive only: on a date, the weights in force are those of
+        :meth:`weights_at`.
     out_of_sample_returns : Series
-        Stitched test-window returns (empty for a single fit).
+        Stitched test-window returns of the complete folds (empty for a single fit).
     report : OverfittingReport
     train_window : int
     test_window : int or None
@@ -88,8 +98,22 @@ class WalkForwardResult:
     train_window: int
     test_window: int | None
 
+    @property
+    def current_weights(self) -> pd.Series:
+        """The weights in force after the last date: those of the latest fold."""
+        return self.folds[-1].weights
+
+    def weights_at(self, date: object) -> FoldResult:
+        """The fold in force on ``date``: the latest whose training ended on or before it."""
+        ts = pd.Timestamp(date)
+        eligible = [f for f in self.folds if f.train_end <= ts]
+        if not eligible:
+            raise UserError(f"no fold's training ended by {ts:%Y-%m-%d}; the first ended "
+                             f"{self.folds[0].train_end:%Y-%m-%d}")
+        return eligible[-1]
+
     def fold_table(self) -> pd.DataFrame:
-        """One row per fold: dates, in/out-of-sample Sharpe, trials, objective."""
+        """One row per fold: dates, in/out-of-sample Sharpe, trials, objective, partial."""
         return pd.DataFrame(
             [
                 {
@@ -101,10 +125,11 @@ class WalkForwardResult:
                     "out_of_sample_sharpe": f.out_of_sample_sharpe,
                     "n_trials": f.optimization.n_trials,
                     "objective_value": f.optimization.objective_value,
+                    "partial": f.partial,
                 }
                 for f in self.folds
             ],
-            index=pd.RangeIndex(len(self.folds), name="fold"),
+            index=pd.Index([f.fold for f in self.folds], name="fold"),
         )
 
     def summary(self) -> pd.Series:
@@ -150,6 +175,7 @@ def _run_fold(
     callback: Callable[[int, int], None] | None,
     periods_per_year: int,
     optimize_kwargs: dict[str, Any],
+    partial: bool = False,
 ) -> FoldResult:
     n_trials = int(optimize_kwargs.get("n_trials", 200))
 
@@ -174,7 +200,10 @@ def _run_fold(
             name="portfolio",
         )
         oos_sr = float(sharpe_ratio(oos, periods_per_year=periods_per_year))
-        test_start, test_end = test_data.index[0], test_data.index[-1]
+        if len(test_data):
+            test_start, test_end = test_data.index[0], test_data.index[-1]
+        else:  # the trailing fold trained up to the last row: weights for the next day
+            test_start = test_end = None
     else:
         oos = pd.Series(dtype=float, name="portfolio")
         oos_sr, test_start, test_end = np.nan, None, None
@@ -194,6 +223,7 @@ def _run_fold(
         out_of_sample_sharpe=oos_sr,
         out_of_sample_returns=oos,
         optimization=opt,
+        partial=partial,
     )
 
 
@@ -207,22 +237,23 @@ def _collect(
 ) -> WalkForwardResult:
     weights = pd.DataFrame(
         [f.weights.reindex(columns) for f in folds],
-        index=pd.RangeIndex(len(folds), name="fold"),
+        index=pd.Index([f.fold for f in folds], name="fold"),
         columns=columns,
     )
-    avg = weights.mean(axis=0)
+    complete = [f for f in folds if not f.partial] or folds[-1:]
+    avg = weights.loc[[f.fold for f in complete]].mean(axis=0)
     gross = avg.abs().sum()
     avg = avg / gross if gross > 0 else pd.Series(1.0 / len(columns), index=columns)
     walk = mode == "walk_forward"
     oos = (
-        pd.concat([f.out_of_sample_returns for f in folds]) if walk
+        pd.concat([f.out_of_sample_returns for f in complete]) if walk
         else pd.Series(dtype=float, name="portfolio")
     )
     report = overfitting_report(
-        [f.optimization.in_sample_returns for f in folds],
-        [f.optimization.trial_returns for f in folds],
-        [f.optimization.n_trials for f in folds],
-        [f.out_of_sample_returns for f in folds] if walk else None,
+        [f.optimization.in_sample_returns for f in complete],
+        [f.optimization.trial_returns for f in complete],
+        [f.optimization.n_trials for f in complete],
+        [f.out_of_sample_returns for f in complete] if walk else None,
         periods_per_year=periods_per_year,
         n_factors=len(columns),
     )
@@ -238,11 +269,28 @@ def _collect(
     )
 
 
+def fold_grid(n_rows: int, train_window: int, test_window: int
+              ) -> list[tuple[int, slice, slice, bool]]:
+    """The walk-forward grid over ``n_rows`` rows, anchored to the first row.
+
+    Returns ``(j, train, test, partial)`` for every fold whose train window fits: fold j trains
+    on rows ``[j*test, j*test + train)`` and tests on the next ``test_window`` rows (fewer, down
+    to none, for the trailing ``partial`` fold). Appending rows never changes an earlier fold.
+    """
+    out = []
+    for j, s in enumerate(range(0, n_rows - train_window + 1, test_window)):
+        stop = s + train_window + test_window
+        out.append((j, slice(s, s + train_window), slice(s + train_window, min(stop, n_rows)),
+                    stop > n_rows))
+    return out
+
+
 def walk_forward(
     factor_returns: pd.DataFrame,
     train_window: int = 90,
     test_window: int = 30,
     *,
+    max_folds: int | None = None,
     random_state: SeedLike = None,
     study_name: str | None = None,
     callback: Callable[[int, int], None] | None = None,
@@ -250,6 +298,9 @@ def walk_forward(
     **optimize_kwargs: Any,
 ) -> WalkForwardResult:
     """Optimize weights on each train window and apply them to the following test window.
+
+    Folds lie on the grid of :func:`fold_grid`, anchored to the first row, so new rows only
+    add folds; fold j's seed and study name derive from j.
 
     Parameters
     ----------
@@ -260,10 +311,13 @@ def walk_forward(
         Rows per train window (>= 10).
     test_window : int, default 30
         Rows per test window, and the step between folds.
+    max_folds : int, optional
+        Keep only the latest ``max_folds`` complete folds of the grid (and the trailing partial
+        one); the kept folds are the same ones as without the limit, not a new cut.
     random_state : int, Generator or None
-        Each fold gets its own seed derived from it (same seed, same weights).
+        Each fold gets its own seed derived from it and the fold's grid index.
     study_name : str, optional
-        Optuna study name prefix; fold f uses ``f"{study_name}-fold{f:03d}"``.
+        Optuna study name prefix; fold j uses ``f"{study_name}-fold{j:03d}"``.
     callback : callable(i, n), optional
         Progress over all folds' trials: ``i`` done of ``n = n_folds * n_trials``.
     periods_per_year : int, default 252
@@ -282,25 +336,30 @@ def walk_forward(
         )
     if int(test_window) < 1:
         raise UserError(f"--test-window must be at least 1 day, got {test_window}")
+    if max_folds is not None and int(max_folds) < 1:
+        raise UserError(f"--max-folds must be at least 1, got {max_folds}")
     train_window, test_window = int(train_window), int(test_window)
     data = _prepare(factor_returns)
     n = len(data)
-    if n <= train_window:
+    grid = fold_grid(n, train_window, test_window)
+    complete = [g for g in grid if not g[3]]
+    if not complete:
         raise UserError(
-            f"walk-forward needs more than --train-window={train_window} days of factor returns, "
-            f"got {n}; shorten --train-window or load more history"
+            f"walk-forward needs at least --train-window + --test-window = "
+            f"{train_window + test_window} days of factor returns, got {n}; shorten the "
+            "windows or load more history"
         )
-    starts = list(range(0, n - train_window, test_window))
+    if max_folds is not None:
+        complete = complete[-int(max_folds):]
+    chosen = complete + [g for g in grid if g[3]]
     n_trials = int(optimize_kwargs.get("n_trials", 200))
-    total = len(starts) * n_trials
+    total = len(chosen) * n_trials
     folds = []
-    for f, s in enumerate(starts):
-        train = slice(s, s + train_window)
-        test = slice(s + train_window, min(s + train_window + test_window, n))
-        name = f"{study_name}-fold{f:03d}" if study_name else None
+    for i, (j, train, test, partial) in enumerate(chosen):
+        name = f"{study_name}-fold{j:03d}" if study_name else None
         folds.append(
-            _run_fold(data, f, train, test, random_state, name, f * n_trials, total, callback,
-                      periods_per_year, optimize_kwargs)
+            _run_fold(data, j, train, test, random_state, name, i * n_trials, total, callback,
+                      periods_per_year, optimize_kwargs, partial)
         )
     return _collect("walk_forward", folds, data.columns, train_window, test_window,
                     periods_per_year)

@@ -11,7 +11,6 @@ import pandas as pd
 from equity_factors.data.outputs import csv_bytes, json_bytes
 from equity_factors.data.runs import Run
 from equity_factors.errors import UserError
-from equity_factors.factors import normalize_method
 from equity_factors.portfolio import (
     BASKET_COLUMNS,
     BasketSpec,
@@ -22,8 +21,10 @@ from equity_factors.portfolio import (
     last_close,
 )
 from equity_factors.workflows.context import Context
-from equity_factors.workflows.factors import FactorRequest, fit_factors, resolve
-from equity_factors.workflows.optimize import load_results
+from equity_factors.data.panel import load_panel
+from equity_factors.workflows.factors import fit_factors, parse_as_of, resolve
+from equity_factors.workflows.optimize import (load_results, results_factor_request,
+                                               weights_in_force)
 
 
 @dataclass(frozen=True)
@@ -57,35 +58,18 @@ def basket(ctx: Context, request: BasketRequest, *, argv: list[str],
     spec = request.spec
     data = load_results(request.results)
     universe = resolve(ctx, request.universe)
-    if universe.label.upper() != data["universe"]["label"].upper():
-        raise UserError(
-            f"{request.results} was optimized on universe {data['universe']['label']}, not "
-            f"{universe.label}; pass --universe {data['universe']['label']} or rerun eqf optimize")
-    model = data["factor_model"]
-    if request.factor_method and normalize_method(request.factor_method) != model["method"]:
-        raise UserError(
-            f"{request.results} holds weights of {model['method']} factors, not "
-            f"{normalize_method(request.factor_method)}; pass --factor-method {model['method']}")
-    as_of = request.as_of
-    if as_of is not None:
-        try:
-            as_of = str(pd.Timestamp(as_of).date())
-        except (ValueError, TypeError):
-            raise UserError(f"--as-of {request.as_of!r} is not a date; use YYYY-MM-DD") from None
+    as_of = parse_as_of(ctx, universe, request.as_of)
+    factor_request = results_factor_request(data, request.universe, universe.label, as_of,
+                                            str(request.results), request.factor_method,
+                                            "--factor-method")
     run = Run(ctx.data_dir, "basket", argv,
               {**{k: v for k, v in request.__dict__.items() if k != "spec"},
                **asdict(spec)})
-    factor_request = FactorRequest(universe=request.universe, method=model["method"],
-                                   n_components=model["n_components"], start=model.get("start"),
-                                   end=as_of, lookback=model["lookback"], refit=model["refit"],
-                                   mode=model["mode"], seed=model["seed"])
-    from equity_factors.data.panel import load_panel
-
-    panel = load_panel(ctx.store, universe, model.get("start"), as_of,
+    panel = load_panel(ctx.store, universe, factor_request.start, as_of,
                        extra_fields=("close", "volume"))
+    basket_date = panel.prices.index[-1]
+    theta, theta_note = weights_in_force(data, basket_date, str(request.results))
     fit = fit_factors(ctx, factor_request, panel=panel, universe=universe)
-    theta = pd.Series(data["weights"], dtype=float)
-    theta_note = data.get("weights_note", "")
     weights = fit.result.weights
     comp = composite_scores(weights, theta)
     close = panel.extra["close"].where(panel.extra["close"].notna(), panel.prices)
@@ -121,7 +105,7 @@ def basket(ctx: Context, request: BasketRequest, *, argv: list[str],
         elif output:
             target = Path(output).with_name(name)
         files[name] = run.add(name, blob, target)
-    run.finish(fingerprint=fit.panel.fingerprint, seed=model["seed"],
+    run.finish(fingerprint=fit.panel.fingerprint, seed=factor_request.seed,
                headline={"as_of": str(panel.prices.index[-1].date()), "n_long": summary.n_long,
                          "n_short": summary.n_short, "gross_dollars": summary.gross_dollars,
                          "net_dollars": summary.net_dollars})

@@ -115,9 +115,11 @@ def _signals(ctx: Context, out: Path, state: dict) -> str:
 
 
 def _regime(ctx: Context, out: Path, state: dict) -> str:
+    from equity_factors.workflows.factors import FactorRequest
     from equity_factors.workflows.regime import RegimeRequest, detect
 
-    outcome = detect(ctx, RegimeRequest(universe=UNIVERSE, start=START, n_regimes=3, predict=5),
+    factors = FactorRequest(universe=UNIVERSE, start=START, n_components=5)
+    outcome = detect(ctx, RegimeRequest(factors, n_regimes=3, predict=5),
                      argv=["demo", "regime"], output_dir=out / "regime")
     return f"current regime: {outcome.current_label} -> {out / 'regime'}"
 

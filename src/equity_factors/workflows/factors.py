@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -40,6 +41,16 @@ class FactorRequest:
     seed: int = 42
     min_coverage: float = 0.9
 
+    def to_dict(self) -> dict[str, Any]:
+        """The request as JSON-ready values (recorded in run.json and results files)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FactorRequest:
+        """The inverse of :meth:`to_dict` (extra keys, such as recorded dates, are ignored)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
     def normalized(self) -> FactorRequest:
         method = normalize_method(self.method)
         mode = str(self.mode).lower()
@@ -51,6 +62,8 @@ class FactorRequest:
             raise UserError("--lookback must be at least 20 trading days")
         if self.refit < 1:
             raise UserError("--refit must be at least 1 trading day")
+        if not 0 < float(self.min_coverage) <= 1:
+            raise UserError(f"--min-coverage must be a number in (0, 1], not {self.min_coverage}")
         return replace(self, method=method, mode=mode)
 
 
@@ -96,6 +109,26 @@ def _check_dates(start: str | None, end: str | None) -> None:
                 raise UserError(f"{flag} {value!r} is not a date; use YYYY-MM-DD") from None
     if start and end and pd.Timestamp(start) >= pd.Timestamp(end):
         raise UserError(f"--start {start} is not before --end {end}")
+
+
+def parse_as_of(ctx: Context, universe: ResolvedUniverse, as_of: str | None,
+                flag: str = "--as-of") -> str | None:
+    """``as_of`` as YYYY-MM-DD, refused (one line) when it is not a date or lies after the last
+    stored bar of the universe (a date in the future would silently mean "the latest")."""
+    if as_of is None:
+        return None
+    try:
+        ts = pd.Timestamp(as_of)
+    except (ValueError, TypeError):
+        raise UserError(f"{flag} {as_of!r} is not a date; use YYYY-MM-DD") from None
+    coverage = ctx.store.coverage(list(universe.symbols))
+    if not coverage.empty:
+        last = pd.Timestamp(coverage["last_date"].max())
+        if ts.normalize() > last:
+            raise UserError(f"{flag} {ts:%Y-%m-%d} is after the last stored bar of "
+                            f"{universe.label} ({last:%Y-%m-%d}); pick a date up to it or fetch "
+                            "newer data")
+    return str(ts.date())
 
 
 def characteristics_for(ctx: Context, panel: Panel) -> tuple[dict[str, pd.DataFrame], pd.Series | None, list[str]]:

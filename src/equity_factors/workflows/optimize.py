@@ -5,7 +5,7 @@ honest overfitting report. Writes the weights CSV and the versioned results JSON
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -24,7 +24,7 @@ from equity_factors.workflows.discover import neutral_names
 from equity_factors.workflows.factors import FactorFit, FactorRequest, fit_factors
 
 RESULTS_SCHEMA = "equity-factors/optimization-results"
-RESULTS_SCHEMA_VERSION = 1
+RESULTS_SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,13 @@ def _frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     for idx, row in frame.iterrows():
         rec = {"fold": int(idx) if not isinstance(idx, str) else idx}
         for k, v in row.items():
-            rec[str(k)] = v.strftime("%Y-%m-%d") if isinstance(v, pd.Timestamp) else v
+            if isinstance(v, pd.Timestamp):
+                v = v.strftime("%Y-%m-%d")
+            elif v is None or (isinstance(v, float) and pd.isna(v) and k.startswith("test_")):
+                v = None
+            elif hasattr(v, "item"):
+                v = v.item()
+            rec[str(k)] = v
         out.append(rec)
     return out
 
@@ -112,18 +118,22 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
                   search=request.search, long_only=request.long_only, storage=storage,
                   n_jobs=request.n_jobs, random_state=request.seed, study_name=study)
     if request.walk_forward:
-        span = request.train_window + request.max_folds * request.test_window
         if len(factor_returns) < request.train_window + request.test_window:
             raise UserError(
                 f"{len(factor_returns)} days of out-of-sample factor returns are too few for "
                 f"--train-window {request.train_window} + --test-window {request.test_window}; "
                 "lower them or widen --start/--end")
-        window = factor_returns.iloc[-span:]
-        n_folds = (len(window) - request.train_window) // request.test_window
+        n_complete = (len(factor_returns) - request.train_window) // request.test_window
+        n_folds = min(n_complete, request.max_folds) + 1  # + the trailing partial fold
         bar = progress("optimizing folds x trials", n_folds * request.trials) if progress else None
-        result = walk_forward(window, request.train_window, request.test_window,
+        result = walk_forward(factor_returns, request.train_window, request.test_window,
+                              max_folds=request.max_folds,
                               callback=(lambda i, n: bar(i)) if bar else None, **common)
     else:
+        if request.lookback > len(factor_returns):
+            raise UserError(
+                f"--lookback {request.lookback} is more than the {len(factor_returns)} days of "
+                "out-of-sample factor returns; lower it or widen --start/--end")
         if len(factor_returns) < min(request.lookback, 20):
             raise UserError("too few out-of-sample factor returns to optimize; widen the period")
         bar = progress("optimizing trials", request.trials) if progress else None
@@ -132,9 +142,13 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
     run.lap("optimize")
     names = names_fn(fit) if names_fn else neutral_names(fit.result.factor_names)
     name_of = dict(zip(names["factor"], names["name"]))
-    weights = pd.DataFrame({"factor": result.average_weights.index,
-                            "name": [name_of.get(f, f) for f in result.average_weights.index],
-                            "weight": result.average_weights.to_numpy()})
+    current = result.folds[-1]
+    factors_index = result.average_weights.index
+    weights = pd.DataFrame({"factor": factors_index,
+                            "name": [name_of.get(f, f) for f in factors_index],
+                            "weight": current.weights.reindex(factors_index).to_numpy()})
+    if request.walk_forward:
+        weights["average_weight"] = result.average_weights.to_numpy()
     report = result.report
     oos = result.out_of_sample_returns
     blended_in_sample = (factor_returns.fillna(0.0) @ result.average_weights.reindex(
@@ -143,6 +157,7 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
     if len(oos):
         perf["out_of_sample"] = _perf(oos)
     f = fit.request
+    trained = f"{current.train_start:%Y-%m-%d}..{current.train_end:%Y-%m-%d}"
     results = {
         "schema": RESULTS_SCHEMA,
         "schema_version": RESULTS_SCHEMA_VERSION,
@@ -151,9 +166,7 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
         "version": __version__,
         "universe": {"spec": f.universe, "label": fit.universe.label,
                      "n_stocks": len(fit.panel.symbols), "data_fingerprint": fit.panel.fingerprint},
-        "factor_model": {"method": f.method, "n_components": f.n_components,
-                         "lookback": f.lookback, "refit": f.refit, "mode": f.mode, "seed": f.seed,
-                         "start": f.start, "end": f.end,
+        "factor_model": {**f.to_dict(),
                          "first_date": str(factor_returns.index[0].date()),
                          "last_date": str(factor_returns.index[-1].date())},
         "optimization": {"technique": request.technique.lower(),
@@ -163,15 +176,19 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
                          "walk_forward": request.walk_forward,
                          "train_window": request.train_window if request.walk_forward else None,
                          "test_window": request.test_window if request.walk_forward else None,
+                         "max_folds": request.max_folds if request.walk_forward else None,
                          "lookback": None if request.walk_forward else request.lookback,
                          "seed": request.seed, "study_name": study},
-        "weights": {str(k): float(v) for k, v in result.average_weights.items()},
-        "weights_note": ("mean of the folds' weights, rescaled to sum |w| = 1"
-                         if request.walk_forward else "weights of the single in-sample fit"),
+        "weights": {str(k): float(v) for k, v in current.weights.items()},
+        "weights_note": (f"weights of fold {current.fold} (trained {trained}), in force after "
+                         f"{current.train_end:%Y-%m-%d}; eqf basket and signals use the fold "
+                         "in force on their own date" if request.walk_forward
+                         else f"weights of the single fit on {trained}"),
+        "average_weights": {str(k): float(v) for k, v in result.average_weights.items()},
         "factor_names": {str(k): str(v) for k, v in name_of.items()},
         "folds": [
-            {**rec, "weights": {str(k): float(v) for k, v in result.weights.iloc[i].items()}}
-            for i, rec in enumerate(_frame_records(result.fold_table()))
+            {**rec, "weights": {str(k): float(v) for k, v in result.weights.loc[rec["fold"]].items()}}
+            for rec in _frame_records(result.fold_table())
         ],
         "overfitting": {k: (v if not hasattr(v, "item") else v.item())
                         for k, v in report.summary().to_dict().items()},
@@ -186,14 +203,65 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
     if factor_names_output or names_fn:
         files["names"] = run.add("factor_names.csv", csv_bytes(names, index=False),
                                  factor_names_output)
-    run.params.update({"factors": asdict(f), **{k: v for k, v in asdict(request).items()
-                                               if k != "factors"}})
+    run.params.update({"factors": f.to_dict(), **{k: v for k, v in asdict(request).items()
+                                                 if k != "factors"}})
     run.params["storage"] = redact_url(request.storage)
     run.finish(fingerprint=fit.panel.fingerprint, seed=request.seed,
                headline={"verdict": report.verdict, "status": report.status,
                          **{k: results["overfitting"][k] for k in
                             ("in_sample_sharpe", "out_of_sample_sharpe", "n_trials", "dsr", "pbo")}})
     return OptimizeOutcome(fit, result, results, weights, run, files, names)
+
+
+def weights_in_force(data: dict[str, Any], as_of: str | pd.Timestamp, source: str
+                     ) -> tuple[pd.Series, str]:
+    """The factor weights of a results file in force at the close of ``as_of``, and a note.
+
+    Walk-forward results: the weights of the latest fold whose training ended on or before
+    ``as_of``. A single fit trained past ``as_of`` would look ahead and is refused.
+    """
+    ts = pd.Timestamp(as_of)
+    folds = data["folds"]
+    walk = data["optimization"]["walk_forward"]
+    eligible = [f for f in folds if pd.Timestamp(f["train_end"]) <= ts]
+    if not eligible:
+        first = folds[0]["train_end"]
+        if walk:
+            raise UserError(
+                f"{source}: no walk-forward fold had finished training by {ts:%Y-%m-%d} (the "
+                f"earliest kept fold trained through {first}); use a later --as-of, or rerun "
+                "eqf optimize with a larger --max-folds or an earlier --start")
+        raise UserError(
+            f"{source} is a single fit trained through {first}, after {ts:%Y-%m-%d}: its "
+            "weights would look ahead; use walk-forward results (eqf optimize --walk-forward) "
+            f"or an --as-of on or after {first}")
+    fold = eligible[-1]
+    note = (f"weights of fold {fold['fold']} (trained {fold['train_start']}..{fold['train_end']}"
+            f"), in force on {ts:%Y-%m-%d}" if walk
+            else f"weights of the single fit on {fold['train_start']}..{fold['train_end']}")
+    return pd.Series(fold["weights"], dtype=float), note
+
+
+def results_factor_request(data: dict[str, Any], universe: str, label: str, end: str | None,
+                           source: str, method: str | None = None,
+                           method_flag: str = "--method") -> FactorRequest:
+    """The factor model a results file was optimized on, refit on data up to ``end``.
+
+    Refuses (one line) a universe or an explicit ``method`` that differs from the file's.
+    """
+    from equity_factors.factors import normalize_method
+
+    model = data["factor_model"]
+    expected = data["universe"]["label"]
+    if label.upper() != expected.upper():
+        raise UserError(f"{source} was optimized on universe {expected}, not {label}; pass "
+                        f"--universe {expected} or rerun eqf optimize")
+    if method and normalize_method(method) != model["method"]:
+        raise UserError(
+            f"{source} holds weights of {model['method']} factors, not "
+            f"{normalize_method(method)}; pass {method_flag} {model['method']} (or leave it out)")
+    request = FactorRequest.from_dict(model)
+    return replace(request, universe=universe, end=end)
 
 
 def redact_url(url: Any) -> str | None:

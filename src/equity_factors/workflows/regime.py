@@ -27,17 +27,21 @@ from equity_factors.workflows.factors import FactorRequest, fit_factors
 class RegimeRequest:
     """The flags of ``eqf regime detect``."""
 
-    universe: str
-    start: str | None = None
-    end: str | None = None
+    factors: FactorRequest
     n_regimes: int = 3
     predict: int = 5
-    method: str = "pca"
-    n_factors: int = 5
     refit_every: int = 252
     min_train: int = 504
     restarts: int = 5
-    seed: int = 42
+
+    @property
+    def seed(self) -> int:
+        return self.factors.seed
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {f: getattr(self, f) for f in self.__dataclass_fields__
+                               if f != "factors"}
+        return {"factors": self.factors.to_dict(), **out}
 
 
 @dataclass(frozen=True)
@@ -64,10 +68,8 @@ def detect(ctx: Context, request: RegimeRequest, *, argv: list[str],
         raise UserError(f"--regimes must be at least 2, not {request.n_regimes}")
     if request.predict < 1:
         raise UserError(f"--predict must be at least 1 day, not {request.predict}")
-    run = Run(ctx.data_dir, "regime detect", argv, dict(request.__dict__))
-    fit = fit_factors(ctx, FactorRequest(universe=request.universe, method=request.method,
-                                         n_components=request.n_factors, start=request.start,
-                                         end=request.end, seed=request.seed))
+    run = Run(ctx.data_dir, "regime detect", argv, request.to_dict())
+    fit = fit_factors(ctx, request.factors)
     returns = fit.panel.returns
     market = returns.mean(axis=1, skipna=True).rename("market")
     factors = fit.result.factor_returns.dropna(how="all")

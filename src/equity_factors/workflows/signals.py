@@ -86,21 +86,36 @@ def momentum(ctx: Context, request: FactorRequest, *, factor: str, argv: list[st
 
 def cross_section(ctx: Context, request: FactorRequest, *, top_pct: float, bottom_pct: float,
                   argv: list[str], results_path: str | Path | None = None,
-                  output_dir: str | Path | None = None) -> SignalsOutcome:
+                  output_dir: str | Path | None = None,
+                  method_given: str | None = None) -> SignalsOutcome:
     """Stocks ranked by composite factor score: the optimized blend's composite when a results
-    file is given, else an equal-weight blend of the factors' standardized weights."""
+    file is given, else an equal-weight blend of the factors' standardized weights.
+
+    With a results file the factor model is the file's (refit on data up to ``request.end``),
+    and the blend weights are those in force on the last date, exactly as ``eqf basket`` takes
+    them; a results file of another universe, or ``method_given`` (a method the user typed)
+    other than the file's, is refused.
+    """
+    data = None
+    if results_path is not None:
+        from equity_factors.workflows.factors import resolve
+        from equity_factors.workflows.optimize import load_results, results_factor_request
+
+        data = load_results(results_path)
+        universe = resolve(ctx, request.universe)
+        request = results_factor_request(data, request.universe, universe.label, request.end,
+                                         str(results_path), method_given)
     run = Run(ctx.data_dir, "signals cross-section", argv,
               {"top_pct": top_pct, "bottom_pct": bottom_pct, "results": str(results_path)})
     fit = fit_factors(ctx, request)
     weights = fit.result.weights
-    if results_path is not None:
+    if data is not None:
         from equity_factors.portfolio.basket import composite_scores
-        from equity_factors.workflows.optimize import load_results
+        from equity_factors.workflows.optimize import weights_in_force
 
-        data = load_results(results_path)
-        theta = pd.Series(data["weights"], dtype=float)
+        theta, note = weights_in_force(data, fit.panel.returns.index[-1], str(results_path))
         scores = composite_scores(weights, theta).scores
-        basis = "optimized composite (sum_k theta_k * w_k,i)"
+        basis = f"optimized composite (sum_k theta_k * w_k,i; {note})"
     else:
         scores = cs_composite_score(weights)
         basis = "equal-weight blend of standardized factor weights (no --results given)"
