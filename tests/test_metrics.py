@@ -84,6 +84,10 @@ def test_sortino_downside_uses_all_rows_and_zero_downside_is_inf():
     assert m.downside_risk(pd.Series(r)) == pytest.approx(dd, rel=1e-12)
     assert m.sortino_ratio(pd.Series(r)) == pytest.approx(r.mean() * 252 / dd, rel=1e-12)
     assert m.sortino_ratio(pd.Series([0.01, 0.02, 0.0])) == np.inf
+    # one observation is NaN (the module's rule), not +inf; NaN rows do not count
+    assert np.isnan(m.sortino_ratio(pd.Series([0.01])))
+    assert np.isnan(m.sortino_ratio(pd.Series([np.nan, 0.01, np.nan])))
+    assert np.isnan(m.sortino_ratio(pd.Series([], dtype=float)))
 
 
 def test_drawdown_hand_examples():

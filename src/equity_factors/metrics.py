@@ -129,9 +129,11 @@ def _sortino_array(x: np.ndarray, target_per_period: float, periods_per_year: in
     with np.errstate(invalid="ignore"):
         mean = np.nanmean(y, axis=0) if np.isnan(y).any() else y.mean(axis=0)
     dd = _downside_array(x, target_per_period, periods_per_year)
+    count = (~np.isnan(y)).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = mean * periods_per_year / dd
-    return np.where(dd == 0, np.where(mean > 0, np.inf, np.nan), out)
+    out = np.where(dd == 0, np.where(mean > 0, np.inf, np.nan), out)
+    return np.where(count >= 2, out, np.nan)  # one observation is no evidence (module rule)
 
 
 def _drawdown_array(x: np.ndarray) -> np.ndarray:
@@ -290,7 +292,8 @@ def sortino_ratio(
     """Annualized Sortino ratio, ``mean(r - T) * ppy / downside_risk``.
 
     NaN rows dropped; the downside deviation is :func:`downside_risk` (mean over all rows).
-    Zero downside risk gives +inf when the mean excess return is positive, NaN otherwise.
+    Zero downside risk gives +inf when the mean excess return is positive, NaN otherwise;
+    fewer than two observations give NaN.
 
     Parameters
     ----------

@@ -18,7 +18,8 @@ def test_demo_writes_every_stage(tmp_path, capsys):
     assert returns.shape[1] == 5 and len(returns) > 1000
     results = json.loads((out / "optimize" / "optimization_results.json").read_text())
     assert results["universe"]["label"] == "SAMPLE"
-    assert len(results["folds"]) == 12
+    # the 12 latest complete folds of the anchored grid, then the trailing partial one
+    assert len(results["folds"]) == 13 and results["folds"][-1]["partial"]
     assert results["overfitting"]["verdict"]
     weights = pd.read_csv(out / "optimize" / "optimal_weights.csv")
     assert abs(weights["weight"].abs().sum() - 1) < 1e-6  # the CSV keeps 8 significant digits

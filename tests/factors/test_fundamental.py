@@ -160,9 +160,29 @@ def test_regression_coefficients_match_least_squares(styled) -> None:
                                                        sectors=sectors)
     for p in (1, 11, 20, 21, 39):
         naive = _naive_coefficients(small, chars, sectors.iloc[:60], p)
-        got = est.factor_returns_.iloc[p]
+        got = est.coefficients_.iloc[p]
         np.testing.assert_allclose(got[naive.index].to_numpy(), naive.to_numpy(), atol=1e-12)
-    assert est.factor_returns_.iloc[0].isna().all()
+    assert est.coefficients_.iloc[0].isna().all() and est.factor_returns_.iloc[0].isna().all()
+
+
+def test_factor_returns_are_unit_gross_portfolios(styled) -> None:
+    """sum |w| = 1 per factor and date; returns = weights x plain returns; = coef / gross."""
+    returns, styles, sectors, _ = styled
+    r = returns.iloc[:150]
+    res = fit_factor_model(r, "fundamental", None, characteristics=styles, sectors=sectors,
+                           refit=1)
+    hist = res.weights_history
+    gross = hist.assign(a=hist["weight"].abs()).groupby(["fit_date", "factor"], observed=True)["a"].sum()
+    np.testing.assert_allclose(gross.to_numpy(), 1.0, rtol=1e-12)
+    for date in r.index[[5, 60, 149]]:
+        w = res.weights_at(date)
+        got = r.loc[date, w.index].fillna(0.0) @ w
+        np.testing.assert_allclose(got, res.factor_returns.loc[date], atol=1e-15)
+        # the raw coefficient is the same portfolio before scaling by its gross: same sign
+        coef = res.coefficients.loc[date]
+        assert (np.sign(coef) == np.sign(res.factor_returns.loc[date])).all()
+    vol = res.factor_returns.std()
+    assert (vol < 0.02).all() and (vol > 0.0002).all()  # a stock portfolio's range
 
 
 def test_fundamental_recovers_planted_style_returns(styled) -> None:

@@ -165,6 +165,31 @@ def test_weights_sum_to_one(k, seed, long_only):
         w = wt.compute_weights(name, frame, long_only=long_only).to_numpy()
         assert np.isfinite(w).all()
         assert np.abs(w).sum() == pytest.approx(1.0, abs=1e-9)
-        if long_only or name not in wt.SIGNED_METHODS:
+        if long_only:
             assert (w >= -1e-12).all()
             assert w.sum() == pytest.approx(1.0, abs=1e-9)
+        elif name not in wt.SIGNED_METHODS:
+            # risk-based: oriented by the sign of each factor's mean on the window
+            signs = np.where(frame.mean().to_numpy() < 0, -1.0, 1.0)
+            assert (w * signs >= -1e-12).all()
+
+
+def test_risk_based_methods_short_a_losing_factor():
+    """A factor that lost money in the window gets a negative weight unless long-only; the
+    weights are the method's weights on the oriented returns, signed back (naive oracle)."""
+    rng = np.random.default_rng(3)
+    data = rng.normal(0.0005, 0.01, (250, 4))
+    data[:, 2] = rng.normal(-0.0008, 0.01, 250)  # in-sample Sharpe about -1.3
+    frame = pd.DataFrame(data, columns=list("abcd"))
+    flipped = frame.assign(c=-frame["c"])
+    for name in ("equal", "risk_parity", "min_variance", "max_diversification", "pca"):
+        w = wt.compute_weights(name, frame, long_only=False)
+        assert w["c"] < 0 and (w.drop("c") > 0).all(), name
+        oracle = wt.compute_weights(name, flipped, long_only=True)
+        np.testing.assert_allclose(w.to_numpy(), oracle.to_numpy() * [1, 1, -1, 1], atol=1e-9)
+        assert (wt.compute_weights(name, frame, long_only=True) >= -1e-12).all()
+    # with an exact covariance the oriented covariance is S Σ S
+    cov = frame.cov()
+    w = wt.compute_weights("risk_parity", frame, covariance=cov, long_only=False)
+    rc = wt.risk_contributions(w.to_numpy(), cov.to_numpy())
+    np.testing.assert_allclose(rc, rc.mean(), rtol=1e-6)

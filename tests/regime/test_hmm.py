@@ -75,6 +75,8 @@ def test_recovers_planted_path(planted):
     assert agreement(result.regimes, states) >= 0.80
     model = result.model
     assert list(model.labels_) == ["Low-vol bull", "High-vol bear", "Crisis"]
+    spells = result.summary()["mean_spell_days"]
+    assert (spells > 5).all()  # the planted states persist
     assert np.all(np.diff(model.state_vol_) > 0)
     ratio = model.state_vol_ / model.state_vol_[0]
     np.testing.assert_allclose(ratio, [1.0, 1.7, 3.0], rtol=0.25)
@@ -210,8 +212,24 @@ def test_labels_rule():
         "Low-vol bull", "High-vol bear")
     assert regime_labels(np.array([0.1, 0.05, -0.5]), np.array([0.1, 0.2, 0.5])) == (
         "Low-vol bull", "High-vol bull", "Crisis")
-    assert regime_labels(np.zeros(5), np.arange(1.0, 6.0)) == (
+    assert regime_labels(np.full(5, -0.01), np.arange(1.0, 6.0)) == (
         "Low-vol bear", "Mid-vol 1 bear", "Mid-vol 2 bear", "High-vol bear", "Crisis")
+    # a rising state is never a crisis, however volatile (SAMPLE's +24.7 %/yr "Crisis")
+    assert regime_labels(np.array([0.1, 0.05, 0.247]), np.array([0.1, 0.2, 0.5]))[-1] == (
+        "Extreme-vol bull")
+    # nor a falling one barely more volatile than the calmest, nor one of 2-day spells
+    assert regime_labels(np.array([0.1, 0.05, -0.2]), np.array([0.1, 0.11, 0.12]))[-1] == (
+        "Extreme-vol bear")
+    assert regime_labels(np.array([0.1, 0.05, -0.5]), np.array([0.1, 0.2, 0.5]),
+                         np.array([40.0, 20.0, 2.2])) == (
+        "Low-vol bull", "High-vol bull", "Extreme-vol bear (transient)")
+
+
+def test_spell_lengths():
+    from equity_factors.regime.hmm import spell_lengths
+
+    path = pd.Series([pd.NA, 0, 0, 1, 1, 1, 0, pd.NA, 0, 2], dtype="Int64")
+    assert spell_lengths(path) == {0: [2, 1, 1], 1: [3], 2: [1]}
 
 
 def test_factor_stats_and_allocation():

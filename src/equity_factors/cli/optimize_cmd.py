@@ -46,8 +46,10 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         console.print(table(result.fold_table()[["test_start", "test_end", "in_sample_sharpe",
                                                  "out_of_sample_sharpe"]].tail(10),
                             title="Last folds (Sharpe annualized)"))
-    ov = {k: v for k, v in out.results["overfitting"].items() if k not in ("verdict",)}
-    console.print(kv_table({k: (f"{v:.3f}" if isinstance(v, float) else v) for k, v in ov.items()},
+    ov = out.results["overfitting"]
+    labels = overfitting_labels(request.walk_forward)
+    console.print(kv_table({labels.get(k, k): (f"{v:.3f}" if isinstance(v, float) else v)
+                            for k, v in ov.items() if k != "verdict"},
                            title="Overfitting report"))
     style = {"likely_overfit": "bold red", "overstated": "yellow"}.get(
         out.results["overfitting"]["status"], "green")
@@ -57,6 +59,26 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         console.print(f"wrote {key}: {path}")
     print_run(out.run)
     return 0
+
+
+def overfitting_labels(walk_forward: bool) -> dict[str, str]:
+    """What each overfitting figure measures, said where it is printed (in-sample figures are
+    of the trial the optimizer selected on the train windows, not of the out-of-sample run)."""
+    where = "stitched test windows" if walk_forward else "in sample: no test window"
+    return {
+        "in_sample_sharpe": "in-sample Sharpe (selected trial, train windows)",
+        "out_of_sample_sharpe": f"out-of-sample Sharpe ({where})",
+        "sharpe_correlation": "corr(in-, out-of-sample Sharpe) over folds",
+        "n_trials": "trials (all folds)",
+        "psr": ("PSR: P(true OOS Sharpe > 0)" if walk_forward
+                else "PSR: P(true Sharpe > 0), in sample"),
+        "dsr": "DSR of the selected in-sample trial",
+        "p_beats_noise": "P(in-sample Sharpe beats noise)",
+        "pbo": "PBO (CSCV over the trials)",
+        "prob_oos_loss": "P(OOS loss | CSCV best trial)",
+        "degradation_slope": "OOS vs IS Sharpe slope (CSCV)",
+        "status": "status",
+    }
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

@@ -163,7 +163,8 @@ def asof_characteristics(fundamentals: pd.DataFrame, dates: Iterable[pd.Timestam
 # --------------------------------------------------------------------------- regressions
 @dataclass(frozen=True)
 class _Regressions:
-    factor_returns: np.ndarray  # (T, P), row p uses exposures of row p-1; row 0 NaN
+    factor_returns: np.ndarray  # (T, P) unit-gross portfolio returns; row p uses row p-1; row 0 NaN
+    coefficients: np.ndarray  # (T, P) the raw regression coefficients (same rows)
     r2: np.ndarray  # (T,)
     n_assets: np.ndarray  # (T,) stocks in each day's regression
     weights: dict[int, tuple[np.ndarray, np.ndarray]]  # row -> (asset idx, (n_used, P))
@@ -203,6 +204,7 @@ def _regress(values: np.ndarray, chars: list[np.ndarray], sector_codes: np.ndarr
     n_group = n_sectors if sector_codes is not None else 1
     n_cols = n_styles + n_group
     fr = np.full((t_len, n_cols), np.nan)
+    coef = np.full((t_len, n_cols), np.nan)
     r2 = np.full(t_len, np.nan)
     n_used_all = np.zeros(t_len, dtype=np.int64)
     weights: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -242,9 +244,13 @@ def _regress(values: np.ndarray, chars: list[np.ndarray], sector_codes: np.ndarr
         if not np.all(np.isfinite(w)):
             w = np.linalg.pinv(x)
         col_ok = np.concatenate([style_ok, group_ok])
+        # Factor-mimicking portfolios: the rows of (X'X)^-1 X' scaled to unit gross exposure,
+        # so every factor is a portfolio of plain returns like the statistical methods'.
+        gross = np.abs(w).sum(axis=1)
+        unit = w / np.where(gross > 0, gross, 1.0)[:, None]
         if p in keep_rows:
             full_w = np.full((idx.size, n_cols), np.nan)
-            full_w[:, col_ok] = w.T
+            full_w[:, col_ok] = unit.T
             weights[p] = (idx, full_w)
         if p == t_len:
             continue
@@ -252,14 +258,15 @@ def _regress(values: np.ndarray, chars: list[np.ndarray], sector_codes: np.ndarr
         observed = ~np.isnan(r_obs)
         r = np.where(observed, r_obs, 0.0)  # a stock without a return on day p earns 0
         f = w @ r
-        fr[p, col_ok] = f
+        coef[p, col_ok] = f
+        fr[p, col_ok] = unit @ r
         n_used_all[p] = idx.size
         ro = r_obs[observed]
         if ro.size > 1:
             resid = ro - (x[observed] @ f)
             tss = ((ro - ro.mean()) ** 2).sum()
             r2[p] = 1.0 - (resid @ resid) / tss if tss > 0 else np.nan
-    return _Regressions(fr, r2, n_used_all, weights, exposures)
+    return _Regressions(fr, coef, r2, n_used_all, weights, exposures)
 
 
 def _align_characteristics(characteristics: Mapping[str, pd.DataFrame], frame: pd.DataFrame
@@ -295,10 +302,14 @@ class FundamentalFactors(FactorEstimator):
     On each day t the returns of the stocks that traded at t-1 are regressed (OLS) on their
     characteristics known at the close of t-1, each standardized across stocks (z-score,
     winsorized at +-``winsorize``, re-standardized; a missing value becomes 0, the average),
-    plus sector dummies (or an intercept when no sectors are given). The coefficients are the
-    factor returns: the return of a portfolio with unit exposure to one standard deviation of
-    the style and none to the others. Those portfolio weights, the rows of (X'X)^-1 X', depend
-    only on data up to t-1; a stock without a return on t earns 0 in them.
+    plus sector dummies (or an intercept when no sectors are given). A coefficient is the
+    return of the portfolio whose weights are a row of (X'X)^-1 X' (unit exposure to one
+    standard deviation of the style, none to the others); its gross exposure varies by day and
+    factor (from about 1 to above 10). The factor returns reported are those of the same
+    portfolios scaled to unit gross exposure, ``w_k = row_k / sum_i |row_k,i|``, so that every
+    method's factors are portfolios of plain returns with sum |w| = 1 (DESIGN section 6); the
+    raw coefficients are kept in ``coefficients_``. The weights depend only on data up to t-1;
+    a stock without a return on t earns 0 in them.
 
     Parameters
     ----------
@@ -314,14 +325,17 @@ class FundamentalFactors(FactorEstimator):
     Attributes
     ----------
     factor_returns_ : DataFrame of shape (n_dates, n_factors)
-        NaN on the first date and on days a style has no cross-sectional variance (e.g. before
-        momentum has a year of history).
+        Returns of the unit-gross factor-mimicking portfolios; NaN on the first date and on
+        days a style has no cross-sectional variance (e.g. before momentum has a year of
+        history).
+    coefficients_ : DataFrame of shape (n_dates, n_factors)
+        The raw regression coefficients (the same portfolios before scaling).
     loadings_ : DataFrame of shape (n_assets, n_styles)
         The latest standardized characteristics (known at the close of the last date), the
         exposures for the next day.
     weights_ : DataFrame of shape (n_assets, n_factors)
-        The regression portfolios for the next day (not unit-gross; ``weights_ @ r`` is the
-        next day's coefficient).
+        The unit-gross factor portfolios for the next day (``weights_ @ r`` is the next day's
+        factor return).
     r2_ : Series of shape (n_dates,)
         Cross-sectional R^2 of each day's regression.
     explained_variance_ratio_ : None
@@ -397,6 +411,8 @@ class FundamentalFactors(FactorEstimator):
         cols = pd.Index(report, name="factor")
         self.factor_returns_ = pd.DataFrame(reg.factor_returns[:, : len(report)],
                                             index=frame.index, columns=cols)
+        self.coefficients_ = pd.DataFrame(reg.coefficients[:, : len(report)],
+                                          index=frame.index, columns=cols)
         self.r2_ = pd.Series(reg.r2, index=frame.index, name="r2")
         idx, z = reg.exposures.get(t_len, (np.array([], dtype=int), np.zeros((0, n_styles))))
         assets = frame.columns[idx]

@@ -45,12 +45,13 @@ class FactorModelResult:
     factor_returns : DataFrame of shape (n_dates, n_factors)
         Daily returns of the factor-mimicking portfolios (plain returns, unit gross). Rolling:
         from the first out-of-sample day (``lookback`` days in); in-sample: every date. For
-        ``fundamental``: the regression coefficients from the second date on.
+        ``fundamental``: from the second date on, the returns of the regression portfolios
+        scaled to unit gross (the raw coefficients are in ``coefficients``).
     loadings : DataFrame of shape (n_assets, n_factors)
         Loadings of the latest fit (assets in that fit), matched and sign-aligned.
     weights : DataFrame of shape (n_assets, n_factors)
         Portfolio weights of the latest fit (each column sums to 1 in absolute value; for
-        ``fundamental`` the regression portfolios for the day after the data).
+        ``fundamental`` the unit-gross regression portfolios for the day after the data).
     weights_history : DataFrame, long
         Columns ``fit_date`` (first day the weights are applied), ``symbol``, ``factor``,
         ``weight``; one row per held stock per factor per fit.
@@ -69,6 +70,9 @@ class FactorModelResult:
         Method hyperparameters as given.
     random_state : int or None
         The seed every fit used.
+    coefficients : DataFrame of shape (n_dates, n_factors) or None
+        ``fundamental`` only: the raw cross-sectional regression coefficients (the factor
+        portfolios before scaling to unit gross); None for the other methods.
     """
 
     method: str
@@ -87,6 +91,7 @@ class FactorModelResult:
     warnings: tuple[str, ...] = ()
     params: Mapping[str, object] = field(default_factory=dict)
     random_state: int | None = None
+    coefficients: pd.DataFrame | None = None
 
     @property
     def factor_names(self) -> list[str]:
@@ -427,6 +432,7 @@ def _fit_fundamental(frame: pd.DataFrame, estimator: FundamentalFactors, mode_na
         refit=refit if mode_name == "rolling" else None, min_coverage=min_coverage,
         factor_returns=pd.DataFrame(reg.factor_returns[1:, :k], index=dates[1:],
                                     columns=fac_index),
+        coefficients=pd.DataFrame(reg.coefficients[1:, :k], index=dates[1:], columns=fac_index),
         loadings=pd.DataFrame(live_z, index=pd.Index(frame.columns[loadings_idx], name="symbol"),
                               columns=style_cols),
         weights=pd.DataFrame(np.asarray(live_w)[:, :k],

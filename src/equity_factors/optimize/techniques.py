@@ -4,8 +4,9 @@ What is searched (``search``)
 -----------------------------
 Let ``R`` be the train window's factor returns (n_dates x n_factors) and ``M`` the matrix whose
 columns are the chosen weighting methods' weights on the same window
-(:mod:`equity_factors.optimize.weighting`; ``sharpe`` and ``momentum`` are signed when
-``long_only=False``, the risk-based methods are always long-only).
+(:mod:`equity_factors.optimize.weighting`; with ``long_only=False`` ``sharpe`` and ``momentum``
+are signed by their score and the risk-based methods weight the factors oriented by the sign of
+their train-window mean, so a losing factor is shorted; ``long_only=True`` keeps all long).
 
 ``"blend"`` (default)
     Parameters ``a_m in [0, 1]``, one per method; blend ``α = a / Σa`` (a point of the simplex;

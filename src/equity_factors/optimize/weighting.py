@@ -5,6 +5,18 @@ factor returns (DataFrame of shape (n_dates, n_factors)); it returns a Series of
 (n_factors,) indexed by factor. Allocation weights are long-only and sum to 1, except ``sharpe``
 and ``momentum`` with ``long_only=False``, which are signed with ``sum |w| = 1``.
 
+Factor orientation (:func:`compute_weights` with ``long_only=False``, the optimizer's default)
+---------------------------------------------------------------------------------------------
+A statistical factor's sign is arbitrary (it is oriented so its portfolio weights sum to a
+positive number), so a long-only risk-based weight would hold a factor that lost money in the
+window as readily as one that made it. Before a risk-based method (``equal``, ``risk_parity``,
+``min_variance``, ``max_diversification``, ``pca``) weights the factors, each factor i is
+oriented by the sign of its mean return on the window, ``s_i = sign(mean_i)`` (``+1`` for a
+zero mean): the method weights the oriented returns ``s_i R_i`` (covariance ``S Σ S``), and the
+weights returned are ``s_i w_i``: a losing factor is shorted. The weights keep the method's
+budget in absolute value (``sum |w| = 1``). ``long_only=True`` (``--long-only``) skips the
+orientation. ``sharpe`` and ``momentum`` are signed by their own score instead.
+
 Definitions
 -----------
 ``equal``
@@ -57,6 +69,7 @@ __all__ = [
     "WeightingMethod",
     "compute_weights",
     "equal_weights",
+    "factor_orientation",
     "ledoit_wolf_covariance",
     "max_diversification_weights",
     "min_variance_weights",
@@ -426,9 +439,10 @@ def compute_weights(
     covariance : array or DataFrame of shape (n_factors, n_factors), optional
         Replaces the Ledoit-Wolf estimate for the covariance-based methods.
     long_only : bool, default True
-        Passed to the methods that have a signed variant (``sharpe``, ``momentum``). The
-        risk-based methods are always long-only here (call :func:`min_variance_weights` directly
-        for the budget-only closed form).
+        Passed to the methods that have a signed variant (``sharpe``, ``momentum``). With
+        ``False`` the risk-based methods weight the factors oriented by the sign of their mean
+        on the window (see "Factor orientation" above): a losing factor gets a negative weight.
+        (Call :func:`min_variance_weights` directly for the budget-only closed form.)
     **options
         Extra keyword arguments of the method (e.g. ``lookback`` for momentum).
 
@@ -440,4 +454,29 @@ def compute_weights(
     func = WEIGHTING_METHODS[key]
     if key in SIGNED_METHODS:
         return func(window, covariance=covariance, long_only=long_only, **options)
-    return func(window, covariance=covariance, **options)
+    if long_only or window is None:
+        return func(window, covariance=covariance, **options)
+    signs = factor_orientation(window)
+    oriented_cov = covariance
+    if covariance is not None:
+        s = signs.to_numpy()
+        oriented_cov = (covariance * np.outer(s, s) if isinstance(covariance, pd.DataFrame)
+                        else np.asarray(covariance, dtype=float) * np.outer(s, s))
+    weights = func(window * signs, covariance=oriented_cov, **options)
+    return weights * signs.reindex(weights.index).to_numpy()
+
+
+def factor_orientation(window: pd.DataFrame) -> pd.Series:
+    """``sign`` of each factor's mean return on the window's complete rows (+1 for a zero mean).
+
+    Parameters
+    ----------
+    window : DataFrame of shape (n_dates, n_factors)
+
+    Returns
+    -------
+    Series of shape (n_factors,) of +1.0 / -1.0
+    """
+    clean = _clean_window(window)
+    mean = clean.mean(axis=0) if len(clean) else pd.Series(0.0, index=window.columns)
+    return pd.Series(np.where(mean.to_numpy() < 0, -1.0, 1.0), index=window.columns)

@@ -25,6 +25,7 @@ __all__ = [
     "RegimeFactorStats",
     "regime_features",
     "regime_labels",
+    "spell_lengths",
     "forward_filter",
     "detect_regimes",
     "predict_regime_probabilities",
@@ -116,19 +117,30 @@ def regime_features(market_returns: pd.Series, factor_returns: pd.DataFrame | No
     return frame
 
 
-def regime_labels(means: np.ndarray, vols: np.ndarray) -> tuple[str, ...]:
-    """Labels of states already ordered by volatility (ascending).
+#: A "Crisis" must be at least this much more volatile than the calmest state ...
+CRISIS_VOL_RATIO = 1.5
+#: ... and last this many days on average (1 / (1 - persistence)); shorter states are transient.
+MIN_SPELL_DAYS = 5.0
 
-    Volatility tag by position: 2 states ``Low-vol``, ``High-vol``; 3: ``Low-vol``, ``High-vol``,
-    ``Crisis``; 4: ``Low-vol``, ``Mid-vol``, ``High-vol``, ``Crisis``; k >= 5: ``Low-vol``,
-    ``Mid-vol 1`` .. ``Mid-vol k-3``, ``High-vol``, ``Crisis``. Every state but ``Crisis`` gets
-    `` bull`` when its mean return is > 0 and `` bear`` otherwise (``Low-vol bull``,
-    ``High-vol bear``, ``Crisis``).
+
+def regime_labels(means: np.ndarray, vols: np.ndarray,
+                  durations: np.ndarray | None = None) -> tuple[str, ...]:
+    """Labels of states already ordered by volatility (ascending), from their statistics.
+
+    Volatility tag by position: 2 states ``Low-vol``, ``High-vol``; 3: ``Low-vol``,
+    ``High-vol``, ``Extreme-vol``; k >= 4: ``Low-vol``, ``Mid-vol`` (``Mid-vol 1`` ..), ``High-vol``,
+    ``Extreme-vol``. Each gets `` bull`` when its mean market return is > 0 and `` bear``
+    otherwise. The most volatile state of 3 or more is called ``Crisis`` only when it falls
+    (mean < 0), is at least ``CRISIS_VOL_RATIO`` times as volatile as the calmest state and its
+    spells last ``MIN_SPELL_DAYS`` days or more on average: a rising state is never a crisis.
+    A state whose expected spell is shorter than ``MIN_SPELL_DAYS`` gets `` (transient)``.
 
     Parameters
     ----------
     means, vols : ndarray of shape (n_states,)
         Annualized mean return and volatility of the market return in each state.
+    durations : ndarray of shape (n_states,), optional
+        Expected spell length in days, ``1 / (1 - A_ii)``.
     """
     k = len(vols)
     if k < 2:
@@ -136,14 +148,21 @@ def regime_labels(means: np.ndarray, vols: np.ndarray) -> tuple[str, ...]:
     if k == 2:
         tags = ["Low-vol", "High-vol"]
     elif k == 3:
-        tags = ["Low-vol", "High-vol", "Crisis"]
+        tags = ["Low-vol", "High-vol", "Extreme-vol"]
     elif k == 4:
-        tags = ["Low-vol", "Mid-vol", "High-vol", "Crisis"]
+        tags = ["Low-vol", "Mid-vol", "High-vol", "Extreme-vol"]
     else:
-        tags = ["Low-vol", *[f"Mid-vol {i}" for i in range(1, k - 2)], "High-vol", "Crisis"]
+        tags = ["Low-vol", *[f"Mid-vol {i}" for i in range(1, k - 2)], "High-vol", "Extreme-vol"]
+    dur = np.full(k, np.inf) if durations is None else np.asarray(durations, dtype=float)
     labels = []
-    for tag, mu in zip(tags, means):
-        labels.append(tag if tag == "Crisis" else f"{tag} {'bull' if mu > 0 else 'bear'}")
+    for i, (tag, mu) in enumerate(zip(tags, means)):
+        transient = dur[i] < MIN_SPELL_DAYS
+        if (k >= 3 and i == k - 1 and mu < 0 and not transient
+                and vols[i] >= CRISIS_VOL_RATIO * vols[0]):
+            labels.append("Crisis")
+            continue
+        label = f"{tag} {'bull' if mu > 0 else 'bear'}"
+        labels.append(f"{label} (transient)" if transient else label)
     return tuple(labels)
 
 
@@ -404,7 +423,9 @@ class RegimeHMM:
         self.covars_ = covars[order]
         self.state_mean_ = means[order]
         self.state_vol_ = vols[order]
-        self.labels_ = regime_labels(self.state_mean_, self.state_vol_)
+        with np.errstate(divide="ignore"):
+            durations = 1.0 / (1.0 - np.diag(self.transmat_))
+        self.labels_ = regime_labels(self.state_mean_, self.state_vol_, durations)
         self.log_likelihood_ = best_score
         self.converged_ = bool(best.monitor_.converged)
         self.n_obs_ = n
@@ -531,10 +552,14 @@ class RegimeResult:
                                             self.model.transmat_, horizon)
 
     def summary(self) -> pd.DataFrame:
-        """The latest model's regimes plus the share of days spent in each."""
+        """The latest model's regimes plus the share of days spent in each and the mean length
+        of its spells on the point-in-time path (``mean_spell_days``; NaN if never visited)."""
         table = self.model.summary()
         counts = self.regimes.value_counts(normalize=True)
         table["share_of_days"] = [float(counts.get(i, 0.0)) for i in table.index]
+        spells = spell_lengths(self.regimes)
+        table["mean_spell_days"] = [float(np.mean(spells[i])) if spells.get(i) else np.nan
+                                    for i in table.index]
         return table
 
 
@@ -617,6 +642,21 @@ def detect_regimes(features: pd.DataFrame, n_regimes: int = 3, refit_every: int 
     label_series = pd.Series(labels, index=features.index, name="label", dtype=object)
     return RegimeResult(probabilities=prob_frame, regimes=regimes, labels=label_series,
                         model=model, fits=tuple(fits))
+
+
+def spell_lengths(regimes: pd.Series) -> dict[int, list[int]]:
+    """Lengths (days) of the runs of each regime in a path (missing days end a run)."""
+    out: dict[int, list[int]] = {}
+    prev, run = None, 0
+    for value in list(regimes.astype("object")) + [None]:
+        value = None if value is None or pd.isna(value) else int(value)
+        if value == prev and value is not None:
+            run += 1
+            continue
+        if prev is not None:
+            out.setdefault(prev, []).append(run)
+        prev, run = value, 1
+    return out
 
 
 # ----------------------------------------------------------------------------- uses of regimes

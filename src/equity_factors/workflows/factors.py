@@ -169,8 +169,10 @@ def result_to_frames(result: FactorModelResult) -> tuple[dict[str, pd.DataFrame]
     """A FactorModelResult as Parquet-ready frames plus JSON metadata."""
     frames = {name: getattr(result, name) for name in _FRAMES}
     frames["explained_variance_ratio"] = result.explained_variance_ratio.rename("value").to_frame()
+    if result.coefficients is not None:
+        frames["coefficients"] = result.coefficients
     meta = {f.name: getattr(result, f.name) for f in fields(result)
-            if f.name not in _FRAMES and f.name != "explained_variance_ratio"}
+            if f.name not in _FRAMES and f.name not in ("explained_variance_ratio", "coefficients")}
     meta["warnings"] = list(result.warnings)
     meta["params"] = {k: v for k, v in dict(result.params).items()
                       if isinstance(v, (int, float, str, bool, type(None)))}
@@ -181,6 +183,7 @@ def result_from_frames(frames: dict[str, pd.DataFrame], meta: dict[str, Any]) ->
     """The inverse of :func:`result_to_frames`."""
     kwargs = {name: frames[name] for name in _FRAMES}
     kwargs["explained_variance_ratio"] = frames["explained_variance_ratio"]["value"].rename(None)
+    kwargs["coefficients"] = frames.get("coefficients")
     kwargs.update(meta)
     kwargs["warnings"] = tuple(meta.get("warnings", ()))
     return FactorModelResult(**kwargs)
