@@ -4,6 +4,7 @@ cumulative products, fast string columns, wide frames)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,6 @@ def _student_t(rng: np.random.Generator, df: float, size: tuple[int, ...]) -> np
     return rng.standard_t(df, size=size) * math.sqrt((df - 2.0) / df)
 
 
-
 def _cumprod_rows(growth: np.ndarray, start: np.ndarray) -> np.ndarray:
     """``start * cumprod(growth, axis=0)`` by a loop over rows (numpy's axis-0 cumprod is slow)."""
     out = np.empty_like(growth)
@@ -25,15 +25,17 @@ def _cumprod_rows(growth: np.ndarray, start: np.ndarray) -> np.ndarray:
     return out
 
 
-
-def _str_take(values: object, idx: np.ndarray) -> pd.api.extensions.ExtensionArray:
+def _str_take(values: Iterable[object], idx: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """``values[idx]`` as a pandas ``str`` array, built in Arrow (much faster than objects)."""
     table = pa.array([str(v) for v in values], type=pa.large_string())
     return pd.array(table.take(pa.array(np.asarray(idx, dtype=np.int64))), dtype="str")
 
 
+def _wide_factory(
+    dates: pd.DatetimeIndex, symbols: pd.Index
+) -> Callable[[np.ndarray], pd.DataFrame]:
+    """A function turning an array of shape (n_dates, n_symbols) into a wide frame."""
 
-def _wide_factory(dates: pd.DatetimeIndex, symbols: pd.Index):  # noqa: ANN202
     def make(values: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame(values, index=dates.copy(), columns=symbols.copy(), copy=False)
 

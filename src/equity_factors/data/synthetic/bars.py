@@ -7,6 +7,23 @@ import numpy as np
 from equity_factors.data.synthetic.params import EventParams
 
 
+def _lognoise(
+    rng: np.random.Generator, sigma: np.ndarray, scale: float, sign: float, absolute: bool
+) -> np.ndarray:
+    """``exp(sign * scale * sigma * z)`` with z standard normal (``|z|`` if ``absolute``), float32.
+
+    A function of its own rather than a closure over ``sigma``, so the caller can ``del sigma``
+    once it is no longer needed (the array is n_days x n_stocks).
+    """
+    f32 = np.float32
+    z = rng.standard_normal(sigma.shape, dtype=f32)
+    if absolute:
+        np.abs(z, out=z)
+    z *= f32(sign * scale)
+    z *= sigma
+    return np.exp(z, out=z)
+
+
 def _ohlc_volume(
     rng: np.random.Generator,
     close: np.ndarray,
@@ -36,20 +53,12 @@ def _ohlc_volume(
     ref[first] = close[first]
     del first
 
-    def lognoise(scale: float, sign: float, absolute: bool) -> np.ndarray:
-        z = rng.standard_normal((n_days, n), dtype=f32)
-        if absolute:
-            np.abs(z, out=z)
-        z *= f32(sign * scale)
-        z *= sigma
-        return np.exp(z, out=z)
-
-    open_ = ref * lognoise(ep.open_gap_scale, 1.0, False)
+    open_ = ref * _lognoise(rng, sigma, ep.open_gap_scale, 1.0, False)
     del ref
     high = np.maximum(open_, close)
-    high *= lognoise(ep.range_scale, 1.0, True)
+    high *= _lognoise(rng, sigma, ep.range_scale, 1.0, True)
     low = np.minimum(open_, close)
-    low *= lognoise(ep.range_scale, -1.0, True)
+    low *= _lognoise(rng, sigma, ep.range_scale, -1.0, True)
     volume = shares0[None, :] * cum_split
     volume *= ep.turnover_median
     noise = rng.standard_normal((n_days, n), dtype=f32)

@@ -31,7 +31,6 @@ def _simulate_listings(
     return list_idx.astype(np.int64), last_idx.astype(np.int64)
 
 
-
 def _dividend_schedule(
     rng: np.random.Generator,
     dates: pd.DatetimeIndex,
@@ -67,7 +66,6 @@ def _dividend_schedule(
     return mask, yld
 
 
-
 def _simulate_splits(
     rng: np.random.Generator,
     pidx: np.ndarray,
@@ -87,12 +85,12 @@ def _simulate_splits(
     random_days: dict[int, np.ndarray] = {}
     for i in np.flatnonzero(n_random):
         days = rng.integers(list_idx[i] + 1, last_idx[i] + 1, size=n_random[i])
-        random_days[i] = np.unique(days)
+        random_days[int(i)] = np.unique(days)
     split = np.ones((n_days, n))
     peak = np.nanmax(np.where(np.isnan(pidx), -np.inf, pidx), axis=0)
     for i in np.flatnonzero((peak > ep.split_threshold) | (n_random > 0)):
         p = pidx[:, i]
-        rand = random_days.get(i, np.empty(0, dtype=np.int64))
+        rand = random_days.get(int(i), np.empty(0, dtype=np.int64))
         running, t0, last = 1.0, int(list_idx[i]) + 1, int(last_idx[i])
         while t0 <= last:
             prev = p[t0 - 1 : last] / running  # previous raw closes of days t0..last
@@ -114,7 +112,6 @@ def _simulate_splits(
             t0 = t + 1
     cum = _cumprod_rows(split, np.ones(n))
     return split, cum
-
 
 
 def _adjusted_close(returns: np.ndarray, close: np.ndarray, last_idx: np.ndarray) -> np.ndarray:

@@ -21,7 +21,6 @@ def _assign_sectors(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.choice(k, size=n, p=p)
 
 
-
 _NAME_HEADS = ("Al", "Bel", "Cor", "Dyn", "El", "Fen", "Gal", "Hal", "Ion", "Jor", "Kel", "Lum",
                "Mar", "Nor", "Ob", "Pax", "Quin", "Ros", "Sol", "Tor", "Ul", "Ver", "Wes", "Xan",
                "Yor", "Zen")

@@ -23,7 +23,6 @@ def _zscore(raw: np.ndarray, members: np.ndarray, clip: float) -> np.ndarray:
     return out
 
 
-
 class _WindowStats:
     """Per-block sums of the returns (count, sum log1p, sum, sum of squares) for fast windows."""
 
@@ -59,7 +58,6 @@ class _WindowStats:
         if jb * self.block < b:
             out += self._direct(self.returns[jb * self.block : b])
         return out
-
 
 
 def _style_exposures(
@@ -103,7 +101,6 @@ def _style_exposures(
     x[:, 3] = -_zscore(vol, members, mp.z_clip)
     x[~members] = 0.0
     return x
-
 
 
 def _exposures_frame(

@@ -26,7 +26,6 @@ class _Schedule:
     earnings_yield: np.ndarray
 
 
-
 _NO_REPORT = np.iinfo(np.int64).max // 2
 
 
@@ -79,7 +78,6 @@ def _fundamentals_schedule(
         log_bm=log_bm,
         earnings_yield=ey,
     )
-
 
 
 def _fundamentals_frame(

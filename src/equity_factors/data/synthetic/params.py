@@ -75,7 +75,6 @@ class ModelParams:
         return np.asarray(self.style_sharpe) * np.asarray(self.style_vol) * m / math.sqrt(252.0)
 
 
-
 @dataclass(frozen=True)
 class EventParams:
     """Constants of listings, corporate events, fundamentals and trading (see module docstring)."""
@@ -102,7 +101,6 @@ class EventParams:
     volume_return_slope: float = 1.0
     open_gap_scale: float = 0.3
     range_scale: float = 0.5
-
 
 
 @dataclass(frozen=True)

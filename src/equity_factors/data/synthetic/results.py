@@ -172,7 +172,6 @@ class GroundTruth:
         )
 
 
-
 @dataclass(frozen=True, eq=False)
 class SyntheticMarket:
     """A simulated market.

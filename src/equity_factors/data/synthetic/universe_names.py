@@ -44,7 +44,6 @@ def parse_synthetic_universe(name: str) -> tuple[int, int] | None:
     return n_stocks, seed
 
 
-
 def synthetic_universe_name(n_stocks: int, seed: int) -> str:
     """Name of a synthetic universe: ``(500, 42)`` -> ``SYN500``, ``(500, 7)`` -> ``SYN500-S7``."""
     n_stocks, seed = int(n_stocks), int(seed)
