@@ -31,6 +31,8 @@ A metric that cannot be computed (fewer than two observations, zero volatility) 
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import numpy as np
 import pandas as pd
 
@@ -54,7 +56,7 @@ __all__ = [
 DEFAULT_PERIODS_PER_YEAR = 252
 
 #: A Series (one return stream, metrics are floats) or a wide DataFrame (metrics per column).
-Returns = pd.Series | pd.DataFrame
+Returns: TypeAlias = pd.Series | pd.DataFrame
 
 
 # --------------------------------------------------------------------------------------------
