@@ -1,4 +1,4 @@
-"""Tests of equity_factors.metrics against reference values (reference/metrics.md section 1)."""
+"""Tests of equity_factors.metrics against reference values (docs/metrics.md)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from scipy import stats
 
 from equity_factors import metrics as m
 
-# empyrical tests/test_stats.py fixture "mixed_returns" (daily), reference/metrics.md section 1.
+# empyrical tests/test_stats.py fixture "mixed_returns" (daily); docs/metrics.md, empyrical oracle.
 MIXED = pd.Series(
     np.array([np.nan, 1.0, 10.0, -4.0, 2.0, 3.0, 2.0, 1.0, -10.0]) / 100,
     index=pd.bdate_range("2000-01-03", periods=9),
@@ -38,7 +38,7 @@ def test_empyrical_oracle(func, expected):
 @pytest.mark.parametrize(
     ("func", "expected"),
     [
-        # quantstats style, NaN filled with 0 [computed in reference/metrics.md]
+        # quantstats style, NaN filled with 0 [computed; docs/metrics.md "The empyrical oracle"]
         (m.sharpe_ratio, 1.636895),
         (m.annualized_volatility, 0.855278),
         (m.sortino_ratio, 2.456518),
@@ -91,7 +91,7 @@ def test_sortino_downside_uses_all_rows_and_zero_downside_is_inf():
 
 
 def test_drawdown_hand_examples():
-    # reference/metrics.md: [+10%, -10%, +10%] -> -0.10; W_0 = 1 is the first peak.
+    # docs/metrics.md (max_drawdown): [+10%, -10%, +10%] -> -0.10; W_0 = 1 is the first peak.
     up_down = pd.Series([0.10, -0.10, 0.10])
     assert m.max_drawdown(up_down) == pytest.approx(-0.10, abs=1e-15)
     np.testing.assert_allclose(m.drawdown_series(up_down), [0.0, -0.10, -0.01], atol=1e-15)
@@ -146,7 +146,7 @@ def test_information_coefficient_hand_check_and_scipy():
         index=dates,
     )
     ic = m.information_coefficient(scores, fwd)
-    assert ic.iloc[0] == pytest.approx(0.8, abs=1e-15)  # 1 - 6*4/(5*24), metrics.md
+    assert ic.iloc[0] == pytest.approx(0.8, abs=1e-15)  # 1 - 6*4/(5*24), docs/metrics.md
     # Ties and a missing value: scipy.stats.spearmanr on the complete pairs (alphalens' way).
     expected = stats.spearmanr([1, 1, 2, 3], [0.02, 0.01, 0.0, -0.01]).statistic
     assert ic.iloc[1] == pytest.approx(expected, abs=1e-12)

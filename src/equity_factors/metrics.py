@@ -1,7 +1,7 @@
 """Performance metrics: one definition each, used by every result object in the package.
 
-Conventions (binding; see ``reference/metrics.md`` section 1)
--------------------------------------------------------------
+Conventions (binding; see ``docs/metrics.md``)
+----------------------------------------------
 - ``returns`` are *simple* per-period returns ``r_t = P_t / P_{t-1} - 1``: a Series (one asset or
   portfolio, the metric is a float) or a wide DataFrame (rows = dates, columns = assets; the metric
   is a Series indexed by column). Portfolios combine simple returns across assets; wealth compounds
@@ -31,6 +31,8 @@ A metric that cannot be computed (fewer than two observations, zero volatility) 
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import numpy as np
 import pandas as pd
 
@@ -43,8 +45,8 @@ __all__ = [
     "information_coefficient",
     "information_coefficient_summary",
     "max_drawdown",
-    "performance_summary",
     "per_period_rate",
+    "performance_summary",
     "sharpe_ratio",
     "sortino_ratio",
     "total_return",
@@ -54,7 +56,7 @@ __all__ = [
 DEFAULT_PERIODS_PER_YEAR = 252
 
 #: A Series (one return stream, metrics are floats) or a wide DataFrame (metrics per column).
-Returns = pd.Series | pd.DataFrame
+Returns: TypeAlias = pd.Series | pd.DataFrame
 
 
 # --------------------------------------------------------------------------------------------

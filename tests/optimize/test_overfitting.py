@@ -1,4 +1,4 @@
-"""PSR, DSR, MinTRL, MinBTL, PBO and the report against published numbers (metrics.md 2-4)."""
+"""PSR, DSR, MinTRL, MinBTL, PBO and the report against published numbers (docs/metrics.md)."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def test_sharpe_moments_are_biased_scipy_moments():
     assert mom.n_obs == 300
 
 
-# Toy oracle of metrics.md section 4 [computed]: metric = column mean, S = 4, N = 3.
+# Toy oracle of docs/metrics.md (pbo_cscv) [computed]: metric = column mean, S = 4, N = 3.
 TOY = np.array(
     [[2, -3, 5], [-1, 0, 0], [1, 1, 0], [5, 3, 3], [2, 1, -2], [5, 0, -3], [4, -4, 4], [1, -4, -5]],
     dtype=float,
@@ -98,7 +98,7 @@ def test_pbo_drops_leading_rows_like_pypbo():
 
 
 def test_pbo_iid_noise_is_about_one_half():
-    # Null invariant (metrics.md): OOS rank of the IS best is uniform -> E[PBO] = 0.5 for even N.
+    # Null invariant (docs/metrics.md): OOS rank of the IS best is uniform -> E[PBO] = 0.5, even N.
     rng = np.random.default_rng(7)
     vals = [of.pbo_cscv(rng.normal(size=(160, 4)), 8).pbo for _ in range(80)]
     assert np.mean(vals) == pytest.approx(0.5, abs=0.08)

@@ -1,4 +1,4 @@
-"""Weighting methods against closed forms and naive solvers (reference/metrics.md section 6)."""
+"""Weighting methods against closed forms and naive solvers (docs/weighting.md)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from equity_factors.optimize import weighting as wt
 
 VOLS = np.array([0.10, 0.20, 0.30, 0.40])
 RHO = np.array([[1, 0.8, 0, 0], [0.8, 1, -0.5, 0], [0, -0.5, 1, 0.5], [0, 0, 0.5, 1]])
-COV = np.outer(VOLS, VOLS) * RHO  # the 4-asset fixture of metrics.md section 6
+COV = np.outer(VOLS, VOLS) * RHO  # the four-factor matrix of docs/weighting.md
 RHO_CONST = np.full((4, 4), 0.5) + 0.5 * np.eye(4)
 COV_CONST = np.outer(VOLS, VOLS) * RHO_CONST
 
@@ -38,7 +38,7 @@ def window():
 
 def test_erc_fixture_equal_risk_contributions():
     w = wt.risk_parity_weights(None, covariance=COV).to_numpy()
-    # [computed] metrics.md section 6: ERC w = (0.394640, 0.288576, 0.204872, 0.111912)
+    # [computed] docs/weighting.md (risk_parity): ERC w = (0.394640, 0.288576, 0.204872, 0.111912)
     np.testing.assert_allclose(w, [0.394640, 0.288576, 0.204872, 0.111912], atol=1e-6)
     rc = wt.risk_contributions(w, COV)
     np.testing.assert_allclose(rc / rc.sum(), 0.25, atol=1e-8)  # MRT 2010: RC_i = sigma_p / n

@@ -167,7 +167,7 @@ def naive_prefixed(func, x: np.ndarray, prefix: int, *args) -> np.ndarray:
 # ----------------------------------------------------------------------------- fixture values
 @pytest.fixture(scope="module")
 def fixture_bars() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    # metrics.md section 5 fixture (TA-Lib C 0.8.1 through the ta-lib 0.8.2 wheel)
+    # docs/indicators.md "The fixture" (TA-Lib C 0.8.1 through the ta-lib 0.8.2 wheel)
     t = np.arange(60, dtype=float)
     close = 100 + 10 * np.sin(0.3 * t) + 0.2 * t
     high = close + 1 + 0.5 * np.cos(0.7 * t)
@@ -197,7 +197,7 @@ def test_macd_fixture(fixture_bars):
 
 
 def test_macd_is_not_plain_ema_difference(fixture_bars):
-    # metrics.md: talib.MACD - (EMA12 - EMA26) = -1.03 at bar 33 (aligned seeds)
+    # docs/indicators.md (macd): talib.MACD - (EMA12 - EMA26) = -1.03 at bar 33 (aligned seeds)
     _, _, close = fixture_bars
     plain = ema(close, 12) - ema(close, 26)
     assert macd(close)["macd"][33] - plain[33] == pytest.approx(-1.03, abs=0.01)
@@ -217,7 +217,7 @@ def test_adx_fixture(fixture_bars):
 
 
 def test_rsi_talib_python_vector():
-    # ta-lib-python tests/test_func.py::test_RSI (quoted in metrics.md section 5)
+    # ta-lib-python tests/test_func.py::test_RSI (quoted in docs/indicators.md, rsi)
     x = np.full(20, 2.4e-7)
     x[[5, 10, 12, 14, 17, 18, 19]] = 2.3e-7
     expected = [33.3333333333, 51.3513513514, 39.4919168591, 51.8480702471, 42.2595380319,
