@@ -90,7 +90,10 @@ def overfitting_verdict(
         reasons.append("DSR < 0.5")
     if np.isfinite(p_noise) and p_noise < 0.5:
         reasons.append("in-sample Sharpe no better than noise")
-    nums = f"DSR {_fmt(dsr)}, P(beats noise) {_fmt(p_noise)}, PBO {_fmt(pbo)}"
+    # DSR and P(beats noise) judge the trial selected in sample, not the out-of-sample run:
+    # say so, since they stand next to the out-of-sample Sharpe.
+    nums = (f"in-sample selected trial: DSR {_fmt(dsr)}, P(beats noise) {_fmt(p_noise)}; "
+            f"PBO {_fmt(pbo)}")
     if walk_forward:
         head = f"in-sample Sharpe {_fmt(is_sr)}, out-of-sample {_fmt(oos_sr)} (PSR {_fmt(psr)}), "
     else:
