@@ -74,6 +74,12 @@ def test_regime_detect(home, tmp_path, capsys):
     alloc = pd.read_csv(tmp_path / "regime_allocation.csv", index_col=0)
     assert len(alloc) == 3
     assert (tmp_path / "regime.png").exists()
+    # labels from the states' statistics: a rising state is never a crisis; spells reported
+    summary = pd.read_csv(tmp_path / "regime_summary.csv", index_col=0)
+    assert not ((summary["label"] == "Crisis") & (summary["ann_mean"] > 0)).any()
+    assert summary["mean_spell_days"].dropna().gt(0).all()
+    crisis = summary[summary["label"] == "Crisis"]
+    assert (crisis["expected_duration"] >= 5).all()
 
 
 @pytest.mark.parametrize("argv, fragment", [

@@ -41,7 +41,7 @@ def factor_summary(fit: FactorFit) -> pd.DataFrame:
     perf["daily_volatility"] = fit.result.factor_returns.std()
     structure = fit.result.summary(n_holdings=5)
     out = perf.join(structure[["explained_variance_ratio", "mean_stability", "min_stability",
-                               "n_long", "n_short", "top", "bottom"]])
+                               "n_long", "n_short", "gross", "top", "bottom"]])
     out.index.name = "factor"
     return out
 
