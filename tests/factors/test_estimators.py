@@ -156,7 +156,7 @@ def test_zero_variance_column_is_dropped(planted) -> None:
 
 
 def test_k_at_least_number_of_stocks_is_a_user_error(planted) -> None:
-    with pytest.raises(UserError, match=r"needs more than 5 usable stocks.*has 5.*lower -k"):
+    with pytest.raises(UserError, match=r"needs more than 5 usable stocks.*has 5.*lower n_factors"):
         PCAFactors(n_factors=5).fit(planted.returns.iloc[:100, :5])
 
 

@@ -219,7 +219,7 @@ def test_recorded_weights_reproduce_the_coefficients(styled) -> None:
 def test_number_of_style_factors() -> None:
     returns, styles, sectors, _ = _simulate_styles(n=30, t=30, seed=3)
     with pytest.raises(UserError, match=r"has 3 style factors \(size, value, momentum\), fewer "
-                                        r"than k=5; lower -k to 3"):
+                                        r"than k=5; lower n_factors to 3"):
         fit_factor_model(returns, "fundamental", 5, characteristics=styles)
     res = fit_factor_model(returns, "Fundamental", None)  # default: from returns alone
     assert res.factor_names == ["momentum", "low_volatility", "beta"]

@@ -127,11 +127,11 @@ def test_single_fit_is_in_sample_only(noise):
 
 
 def test_window_errors(noise):
-    with pytest.raises(UserError, match="--train-window"):
+    with pytest.raises(UserError, match="train_window"):
         walk_forward(noise, 5, 30)
-    with pytest.raises(UserError, match="at least --train-window \\+ --test-window"):
+    with pytest.raises(UserError, match="at least train_window \\+ test_window"):
         walk_forward(noise, len(noise) - 10, 30)
-    with pytest.raises(UserError, match="--max-folds"):
+    with pytest.raises(UserError, match="max_folds"):
         walk_forward(noise, 90, 30, max_folds=0)
 
 
@@ -182,5 +182,5 @@ def test_weights_in_force_on_a_date(noise):
     assert res.weights_at(f2.test_end).fold == 3
     with pytest.raises(UserError, match="no fold"):
         res.weights_at(noise.index[10])
-    with pytest.raises(UserError, match="--lookback"):
+    with pytest.raises(UserError, match="lookback"):
         single_fit(noise, lookback=3)

@@ -390,9 +390,17 @@ def test_all_zero_scores_fall_back_to_equal():
     ({"long_pct": "abc"}, r"--long-pct 'abc' is not a number"),
 ])
 def test_bad_spec_raises_one_line_user_error(kwargs, match):
-    with pytest.raises(UserError, match=match) as err:
+    from equity_factors.cli.flags import flag_for
+    from equity_factors.errors import ParameterError
+
+    with pytest.raises(ValueError) as err:  # a library user catches a ValueError ...
         BasketSpec(**kwargs)
-    assert "\n" not in str(err.value)
+    assert isinstance(err.value, ParameterError) and isinstance(err.value, UserError)
+    library = str(err.value)
+    assert "\n" not in library and "--" not in library  # ... naming parameters, not flags
+    assert set(err.value.params) <= set(kwargs) | {"gross_exposure", "short_pct", "long_pct"}
+    # the CLI prints the same line with the flags the user typed
+    assert re.search(match, err.value.with_flags(lambda s, p: flag_for("basket", s, p)))
 
 
 def test_infeasible_cap_names_smallest_feasible_cap():

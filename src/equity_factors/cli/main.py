@@ -12,7 +12,8 @@ import warnings
 from collections.abc import Sequence
 
 from equity_factors import __version__
-from equity_factors.errors import UserError
+from equity_factors.cli.flags import flag_for
+from equity_factors.errors import ParameterError, UserError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,6 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 warnings.filterwarnings("ignore", category=FutureWarning)
                 warnings.filterwarnings("ignore", category=DeprecationWarning)
             return int(args.handler(args) or 0)
+    except ParameterError as exc:
+        if debug:
+            raise
+        message = exc.with_flags(lambda scope, name: flag_for(args.command, scope, name))
+        sys.stderr.write(f"eqf: error: {message}\n")
+        return 2
     except UserError as exc:
         if debug:
             raise

@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 
 from equity_factors._random import check_random_state
-from equity_factors.errors import UserError
+from equity_factors.errors import ParameterError, UserError
 
 # A column whose standard deviation is below this fraction of its mean absolute level (or
 # exactly zero) carries no information: halted stocks, stale prices, a constant filler.
@@ -96,17 +96,20 @@ def check_n_factors(n_factors: object, n_usable: int, n_days: int, *, method: st
     """Validate ``n_factors`` against the usable stocks and days of a fit window."""
     if isinstance(n_factors, bool) or not isinstance(n_factors, (int, np.integer)) \
             or n_factors < 1:
-        raise UserError(f"the number of factors (-k) must be a positive integer, not {n_factors!r}")
+        raise ParameterError(f"n_factors must be a positive integer, not {n_factors!r}",
+                             "n_factors", scope="factors")
     k = int(n_factors)
     if k >= n_usable:
         place = where or "the data"
-        raise UserError(
+        raise ParameterError(
             f"{method} with k={k} factors needs more than {k} usable stocks, but {place} has "
-            f"{n_usable}; lower -k or add symbols (or lower --min-coverage)")
+            f"{n_usable}; lower n_factors or add symbols (or lower min_coverage)",
+            "n_factors", "min_coverage", scope="factors")
     if k >= n_days - 1:
-        raise UserError(
+        raise ParameterError(
             f"{method} with k={k} factors needs more than {k + 1} days of returns, but "
-            f"{where or 'the data'} has {n_days}; lower -k or lengthen --lookback")
+            f"{where or 'the data'} has {n_days}; lower n_factors or lengthen lookback",
+            "n_factors", "lookback", scope="factors")
     return k
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg
 
-from equity_factors.errors import UserError
+from equity_factors.errors import ParameterError, UserError
 from equity_factors.factors._base import FactorEstimator, validate_returns
 
 #: Style characteristics in their canonical order (any names are accepted).
@@ -359,11 +359,13 @@ class FundamentalFactors(FactorEstimator):
         if k is None:
             return names
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise UserError(f"the number of factors (-k) must be a positive integer, not {k!r}")
+            raise ParameterError(f"n_factors must be a positive integer, not {k!r}",
+                                 "n_factors", scope="factors")
         if k > len(names):
-            raise UserError(f"the fundamental method has {len(names)} style factors "
-                            f"({', '.join(names)}), fewer than k={k}; lower -k to {len(names)} "
-                            "or supply more characteristics")
+            raise ParameterError(f"the fundamental method has {len(names)} style factors "
+                                 f"({', '.join(names)}), fewer than k={k}; lower n_factors "
+                                 f"to {len(names)} or supply more characteristics",
+                                 "n_factors", scope="factors")
         return names[: int(k)]
 
     def regressions(self, returns: pd.DataFrame,

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from equity_factors.errors import ConvergenceWarning, UserError
+from equity_factors.errors import ConvergenceWarning, ParameterError, UserError
 from equity_factors.factors._base import (
     check_n_factors,
     factor_labels,
@@ -157,9 +157,10 @@ def _normalize_mode(mode: object) -> str:
     raise UserError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
 
 
-def _positive_int(value: object, flag: str, minimum: int = 1) -> int:
+def _positive_int(value: object, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise UserError(f"{flag} must be an integer >= {minimum}, not {value!r}")
+        raise ParameterError(f"{name} must be an integer >= {minimum}, not {value!r}", name,
+                             scope="factors")
     return int(value)
 
 
@@ -241,11 +242,12 @@ def fit_factor_model(returns: pd.DataFrame, method: str, n_factors: int | None,
     name = normalize_method(method)
     mode_name = _normalize_mode(mode)
     frame = validate_returns(returns)
-    lookback = _positive_int(lookback, "--lookback", 2)
-    refit = _positive_int(refit, "--refit", 1)
+    lookback = _positive_int(lookback, "lookback", 2)
+    refit = _positive_int(refit, "refit", 1)
     if isinstance(min_coverage, bool) or not isinstance(min_coverage, (int, float)) \
             or not 0 < float(min_coverage) <= 1:
-        raise UserError(f"--min-coverage must be a number in (0, 1], not {min_coverage!r}")
+        raise ParameterError(f"min_coverage must be a number in (0, 1], not {min_coverage!r}",
+                             "min_coverage", scope="factors")
     seed = sklearn_seed(random_state)
     estimator = make_estimator(name, n_factors, random_state=seed, **method_params)
     if name == "fundamental":
@@ -253,17 +255,20 @@ def fit_factor_model(returns: pd.DataFrame, method: str, n_factors: int | None,
                                 float(min_coverage), seed, characteristics, sectors,
                                 dict(method_params))
     if characteristics is not None or sectors is not None:
-        raise UserError(f"characteristics and sectors are used by the fundamental method only, "
-                        f"not {name}; drop them or use --method fundamental")
-    n_factors = _positive_int(n_factors, "the number of factors (-k)", 1)
+        raise ParameterError(f"characteristics and sectors are used by the fundamental method "
+                             f"only, not {name}; drop them or use method fundamental",
+                             "method", scope="factors")
+    n_factors = _positive_int(n_factors, "n_factors", 1)
 
     values = frame.to_numpy()
     dates = frame.index
     n_dates = len(dates)
     if mode_name == "rolling":
         if n_dates <= lookback:
-            raise UserError(f"rolling mode needs more than --lookback={lookback} trading days of "
-                            f"returns, got {n_dates}; lower --lookback or use a longer period")
+            raise ParameterError(f"rolling mode needs more than lookback={lookback} trading days "
+                                 f"of returns, got {n_dates}; lower lookback or use a longer "
+                                 "period",
+                                 "lookback", scope="factors")
         windows = [(p - lookback, p, p, min(p + refit, n_dates))
                    for p in range(lookback, n_dates, refit)]
     else:

@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 
 from equity_factors._random import SeedLike, check_random_state
-from equity_factors.errors import UserError
+from equity_factors.errors import ParameterError, UserError
 from equity_factors.metrics import _calmar_array, _sharpe_array, _sortino_array
 from equity_factors.optimize.weighting import compute_weights, resolve_method
 
@@ -558,10 +558,10 @@ def _train_matrix(train_returns: pd.DataFrame) -> pd.DataFrame:
     if clean.shape[1] == 0:
         raise UserError("no factors to optimize: the factor-returns table has no columns")
     if len(clean) < MIN_TRAIN_ROWS:
-        raise UserError(
+        raise ParameterError(
             f"the train window has {len(clean)} complete days of factor returns; need at least "
-            f"{MIN_TRAIN_ROWS}: lengthen --train-window or --lookback"
-        )
+            f"{MIN_TRAIN_ROWS}: lengthen train_window or lookback",
+            "train_window", "lookback", scope="optimizer")
     return clean
 
 
@@ -636,9 +636,11 @@ def optimize_weights(
     obj = resolve_option(objective, OBJECTIVES, "objective")
     srch = resolve_option(search, SEARCHES, "search space")
     if int(n_trials) < 1:
-        raise UserError(f"--trials must be at least 1, got {n_trials}")
+        raise ParameterError(f"n_trials must be at least 1, got {n_trials}",
+                             "n_trials", scope="optimizer")
     if int(n_jobs) < 1:
-        raise UserError(f"--n-jobs must be at least 1, got {n_jobs}")
+        raise ParameterError(f"n_jobs must be at least 1, got {n_jobs}",
+                             "n_jobs", scope="optimizer")
     n_trials, n_jobs = int(n_trials), int(n_jobs)
     window = _train_matrix(train_returns)
     rng = check_random_state(random_state)
@@ -649,7 +651,8 @@ def optimize_weights(
         if key not in names:
             names.append(key)
     if srch != "direct" and not names:
-        raise UserError("no weighting methods to blend; pass --methods or use --search direct")
+        raise ParameterError("no weighting methods to blend; pass methods or use search direct",
+                             "methods", "search", scope="optimizer")
     if srch == "direct":
         method_weights = pd.DataFrame(index=window.columns, dtype=float)
     else:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from equity_factors._random import SeedLike, derive_seed
-from equity_factors.errors import UserError
+from equity_factors.errors import ParameterError, UserError
 from equity_factors.metrics import sharpe_ratio
 from equity_factors.optimize.overfitting import OverfittingReport, overfitting_report
 from equity_factors.optimize.techniques import MIN_TRAIN_ROWS, OptimizationResult, optimize_weights
@@ -331,24 +331,26 @@ def walk_forward(
     WalkForwardResult
     """
     if int(train_window) < MIN_TRAIN_ROWS:
-        raise UserError(
-            f"--train-window must be at least {MIN_TRAIN_ROWS} days, got {train_window}"
-        )
+        raise ParameterError(
+            f"train_window must be at least {MIN_TRAIN_ROWS} days, got {train_window}",
+            "train_window", scope="optimizer")
     if int(test_window) < 1:
-        raise UserError(f"--test-window must be at least 1 day, got {test_window}")
+        raise ParameterError(f"test_window must be at least 1 day, got {test_window}",
+                             "test_window", scope="optimizer")
     if max_folds is not None and int(max_folds) < 1:
-        raise UserError(f"--max-folds must be at least 1, got {max_folds}")
+        raise ParameterError(f"max_folds must be at least 1, got {max_folds}",
+                             "max_folds", scope="optimizer")
     train_window, test_window = int(train_window), int(test_window)
     data = _prepare(factor_returns)
     n = len(data)
     grid = fold_grid(n, train_window, test_window)
     complete = [g for g in grid if not g[3]]
     if not complete:
-        raise UserError(
-            f"walk-forward needs at least --train-window + --test-window = "
+        raise ParameterError(
+            f"walk-forward needs at least train_window + test_window = "
             f"{train_window + test_window} days of factor returns, got {n}; shorten the "
-            "windows or load more history"
-        )
+            "windows or load more history",
+            "train_window", "test_window", scope="optimizer")
     if max_folds is not None:
         complete = complete[-int(max_folds):]
     chosen = complete + [g for g in grid if g[3]]
@@ -392,7 +394,8 @@ def single_fit(
     data = _prepare(factor_returns)
     if lookback is not None:
         if int(lookback) < MIN_TRAIN_ROWS:
-            raise UserError(f"--lookback must be at least {MIN_TRAIN_ROWS} days, got {lookback}")
+            raise ParameterError(f"lookback must be at least {MIN_TRAIN_ROWS} days, got {lookback}",
+                                 "lookback", scope="optimizer")
         data = data.iloc[-int(lookback):]
     n_trials = int(optimize_kwargs.get("n_trials", 200))
     fold = _run_fold(

@@ -35,7 +35,7 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
-from equity_factors.errors import UserError
+from equity_factors.errors import ParameterError, UserError
 
 __all__ = [
     "BASKET_COLUMNS",
@@ -126,9 +126,10 @@ def composite_scores(weights: pd.DataFrame, theta: pd.Series) -> CompositeScores
     cols = pd.Index(weights.columns)
     missing = [str(f) for f in th.index if f not in cols]
     if missing:
-        raise UserError(f"factors {', '.join(missing)} of the optimized weights are not in the "
-                        f"fitted factor portfolios ({', '.join(map(str, cols))}); use results "
-                        f"from the same --factor-method and -k")
+        raise ParameterError(f"factors {', '.join(missing)} of the optimized weights are not in "
+                             f"the fitted factor portfolios ({', '.join(map(str, cols))}); use results "
+                             f"from the same method and n_factors",
+                             "method", "n_factors", scope="basket")
     if weights.index.has_duplicates:
         dup = weights.index[weights.index.duplicated()][0]
         raise UserError(f"ticker {dup} appears twice in the factor weights; de-duplicate the "
@@ -179,9 +180,11 @@ def _finite(name: str, value: object) -> float:
     try:
         v = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise UserError(f"{name} {value!r} is not a number; pass a number") from None
+        raise ParameterError(f"{name} {value!r} is not a number; pass a number", name,
+                             scope="basket") from None
     if not math.isfinite(v):
-        raise UserError(f"{name} {value!r} is not finite; pass a finite number")
+        raise ParameterError(f"{name} {value!r} is not finite; pass a finite number", name,
+                             scope="basket")
     return v
 
 
@@ -222,43 +225,49 @@ class BasketSpec:
     min_adv: float = 0.0
 
     def __post_init__(self) -> None:
-        lp = _finite("--long-pct", self.long_pct)
-        sp = _finite("--short-pct", self.short_pct)
+        lp = _finite("long_pct", self.long_pct)
+        sp = _finite("short_pct", self.short_pct)
         if lp + sp > 1.0 + _EPS:
-            raise UserError(f"--long-pct {lp:g} + --short-pct {sp:g} = {lp + sp:g} exceeds 1; "
-                            f"a stock cannot be both long and short, lower one of them")
-        for flag, v in (("--long-pct", lp), ("--short-pct", sp)):
+            raise ParameterError(f"long_pct {lp:g} + short_pct {sp:g} = {lp + sp:g} exceeds 1; "
+                                 f"a stock cannot be both long and short, lower one of them",
+                                 "long_pct", "short_pct", scope="basket")
+        for name, v in (("long_pct", lp), ("short_pct", sp)):
             if not 0.0 < v <= 0.5:
-                raise UserError(f"{flag} {v:g} is outside (0, 0.5]; pass a fraction of the "
-                                f"universe, e.g. 0.05 for 5%")
-        cap = _finite("--capital", self.capital)
+                raise ParameterError(f"{name} {v:g} is outside (0, 0.5]; pass a fraction of the "
+                                     "universe, e.g. 0.05 for 5%", name, scope="basket")
+        cap = _finite("capital", self.capital)
         if cap <= 0:
-            raise UserError(f"--capital {cap:g} must be positive; pass the dollars to "
-                            f"allocate, e.g. --capital 100000")
-        n = _finite("--net-exposure", self.net_exposure)
-        g = _finite("--gross-exposure", self.gross_exposure)
+            raise ParameterError(f"capital {cap:g} must be positive; pass the dollars to "
+                                 f"allocate, e.g. capital 100000", "capital", scope="basket")
+        n = _finite("net_exposure", self.net_exposure)
+        g = _finite("gross_exposure", self.gross_exposure)
         if g <= 0:
-            raise UserError(f"--gross-exposure {g:g} must be positive; 1.0 means long plus "
-                            f"short dollars equal the capital")
+            raise ParameterError(f"gross_exposure {g:g} must be positive; 1.0 means long plus "
+                                 "short dollars equal the capital", "gross_exposure",
+                                 scope="basket")
         if abs(n) > g + _EPS:
-            raise UserError(f"|--net-exposure {n:g}| exceeds --gross-exposure {g:g}; pass a "
-                            f"net exposure in [-{g:g}, {g:g}] or raise --gross-exposure")
+            raise ParameterError(f"|net_exposure {n:g}| exceeds gross_exposure {g:g}; pass a "
+                                 f"net exposure in [-{g:g}, {g:g}] or raise gross_exposure",
+                                 "net_exposure", "gross_exposure", scope="basket")
         sizing = str(self.sizing).strip().lower()
         if sizing not in _SIZINGS:
-            raise UserError(f"unknown --sizing {self.sizing!r}; choose from: "
-                            f"{', '.join(_SIZINGS)}")
+            raise ParameterError(f"unknown sizing {self.sizing!r}; choose from: "
+                                 f"{', '.join(_SIZINGS)}", "sizing", scope="basket")
         mw = None
         if self.max_weight is not None:
-            mw = _finite("--max-weight", self.max_weight)
+            mw = _finite("max_weight", self.max_weight)
             if mw <= 0:
-                raise UserError(f"--max-weight {mw:g} must be positive; pass a fraction of "
-                                f"capital such as 0.05, or leave it out for no cap")
-        mp = _finite("--min-price", self.min_price)
-        ma = _finite("--min-adv", self.min_adv)
+                raise ParameterError(f"max_weight {mw:g} must be positive; pass a fraction of "
+                                     f"capital such as 0.05, or leave it out for no cap",
+                                     "max_weight", scope="basket")
+        mp = _finite("min_price", self.min_price)
+        ma = _finite("min_adv", self.min_adv)
         if mp < 0:
-            raise UserError(f"--min-price {mp:g} is negative; pass 0 for no price filter")
+            raise ParameterError(f"min_price {mp:g} is negative; pass 0 for no price filter",
+                                 "min_price", scope="basket")
         if ma < 0:
-            raise UserError(f"--min-adv {ma:g} is negative; pass 0 for no liquidity filter")
+            raise ParameterError(f"min_adv {ma:g} is negative; pass 0 for no liquidity filter",
+                                 "min_adv", scope="basket")
         for name, v in (("long_pct", lp), ("short_pct", sp), ("capital", cap),
                         ("net_exposure", max(-g, min(g, n))),  # clamp: moves n by <= 1e-9
                         ("gross_exposure", g), ("sizing", sizing), ("max_weight", mw),
@@ -290,10 +299,11 @@ class BasketSpec:
         counts = [max(1, math.floor(p * n_eligible + _EPS)) if nd else 0
                   for p, nd in zip((self.long_pct, self.short_pct), need)]
         if sum(need) > n_eligible:
-            raise UserError(f"only {n_eligible} stock(s) pass the filters but "
-                            f"{sum(need)} side(s) need capital; relax --min-price/--min-adv, "
-                            f"widen the universe, or set --net-exposure to +/- the gross "
-                            f"exposure for a one-sided basket")
+            raise ParameterError(f"only {n_eligible} stock(s) pass the filters but "
+                                 f"{sum(need)} side(s) need capital; relax min_price/min_adv, "
+                                 f"widen the universe, or set net_exposure to +/- the gross "
+                                 f"exposure for a one-sided basket",
+                                 "min_price", "min_adv", "net_exposure", scope="basket")
         return counts[0], counts[1]
 
 
@@ -428,8 +438,8 @@ def _check_cap(spec: BasketSpec, n_long: int, n_short: int) -> None:
     if cap is None:
         return
     sides = [(side, book / spec.capital, count, flag)
-             for side, book, count, flag in (("long", spec.long_book, n_long, "--long-pct"),
-                                             ("short", spec.short_book, n_short, "--short-pct"))
+             for side, book, count, flag in (("long", spec.long_book, n_long, "long_pct"),
+                                             ("short", spec.short_book, n_short, "short_pct"))
              if count > 0 and book > 0]
     bad = [s for s in sides if cap * s[2] < s[1] * (1 - 1e-12)]
     if not bad:
@@ -439,8 +449,9 @@ def _check_cap(spec: BasketSpec, n_long: int, n_short: int) -> None:
     what = " and ".join(f"the {side} book ({frac:g} of capital) in {count} position(s)"
                         for side, frac, count, _ in bad)
     flags = " or ".join(flag for *_, flag in bad)
-    raise UserError(f"--max-weight {cap:g} cannot hold {what}; the smallest feasible cap is "
-                    f"{need:g}: raise --max-weight to at least {need:g} or raise {flags}")
+    raise ParameterError(f"max_weight {cap:g} cannot hold {what}; the smallest feasible cap is "
+                         f"{need:g}: raise max_weight to at least {need:g} or raise {flags}",
+                         "max_weight", *(flag for *_, flag in bad), scope="basket")
 
 
 def _format_top(row: np.ndarray, names: list[str], top_n: int) -> str:
@@ -522,9 +533,9 @@ def build_basket(scores: pd.Series | CompositeScores, spec: BasketSpec, last_pri
     n_elig = int(elig.size)
     notes: list[str] = []
     if n_elig == 0:
-        raise UserError(f"no stock is eligible for the basket ({excluded.size} excluded: "
-                        f"{_reason_counts(excluded)}); relax --min-price/--min-adv or check "
-                        f"the universe's prices")
+        raise ParameterError(f"no stock is eligible for the basket ({excluded.size} excluded: "
+                             f"{_reason_counts(excluded)}); relax min_price/min_adv or check "
+                             f"the universe's prices", "min_price", "min_adv", scope="basket")
     n_long, n_short = spec.side_counts(n_elig)
     for side, book in (("long", spec.long_book), ("short", spec.short_book)):
         if book <= 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from equity_factors.errors import UserError
+from equity_factors.errors import ParameterError, UserError
 
 __all__ = ["average_dollar_volume", "last_close"]
 
@@ -18,8 +18,9 @@ def _rows_up_to(frame: pd.DataFrame, as_of: pd.Timestamp | str | None, what: str
         return frame
     ts = pd.Timestamp(as_of)
     if len(frame.index) and ts < frame.index.min():
-        raise UserError(f"--as-of {ts.date()} is before the first date of the data "
-                        f"({frame.index.min().date()}); pick a later date")
+        raise ParameterError(f"as_of {ts.date()} is before the first date of the data "
+                             f"({frame.index.min().date()}); pick a later date", "as_of",
+                             scope="basket")
     return frame.loc[frame.index <= ts]
 
 

@@ -128,8 +128,8 @@ def regime_labels(means: np.ndarray, vols: np.ndarray,
     """Labels of states already ordered by volatility (ascending), from their statistics.
 
     Volatility tag by position: 2 states ``Low-vol``, ``High-vol``; 3: ``Low-vol``,
-    ``High-vol``, ``Extreme-vol``; k >= 4: ``Low-vol``, ``Mid-vol`` (``Mid-vol 1`` ..), ``High-vol``,
-    ``Extreme-vol``. Each gets `` bull`` when its mean market return is > 0 and `` bear``
+    ``High-vol``, ``Extreme-vol``; k >= 4: ``Low-vol``, ``Mid-vol`` (``Mid-vol 1`` ..),
+    ``High-vol``, ``Extreme-vol``. Each gets `` bull`` when its mean market return is > 0 and `` bear``
     otherwise. The most volatile state of 3 or more is called ``Crisis`` only when it falls
     (mean < 0), is at least ``CRISIS_VOL_RATIO`` times as volatile as the calmest state and its
     spells last ``MIN_SPELL_DAYS`` days or more on average: a rising state is never a crisis.

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from equity_factors.errors import UserError
+from equity_factors.errors import ParameterError, UserError
 
 __all__ = ["CrossSectionResult", "cs_composite_score", "cs_rank", "n_selected"]
 
@@ -97,10 +97,10 @@ def cs_rank(scores: pd.Series, top_pct: float = 0.1, bottom_pct: float = 0.1,
         raise UserError("no stock has a score; check the factor exposures")
     n_long, n_short = n_selected(top, n), n_selected(bottom, n)
     if n_long + n_short > n:
-        raise UserError(
+        raise ParameterError(
             f"{n} scored stocks are too few for {n_long} long and {n_short} short names; "
-            f"lower --top-pct/--bottom-pct or use a larger universe"
-        )
+            f"lower top_pct/bottom_pct or use a larger universe",
+            "top_pct", "bottom_pct", scope="signals")
     frame = pd.DataFrame({"symbol": s.index.astype(str), "score": s.to_numpy()},
                          index=s.index)
     order = np.lexsort((frame["symbol"].to_numpy(), -frame["score"].to_numpy()))
