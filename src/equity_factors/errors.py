@@ -48,8 +48,8 @@ class ParameterError(UserError):
         """The message with each parameter replaced by ``flag_of(scope, parameter)``."""
         text = str(self)
         for name in sorted(set(self.params), key=len, reverse=True):
-            text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])",
-                          lambda _m, n=name: flag_of(self.scope, n), text)
+            flag = flag_of(self.scope, name)
+            text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", lambda _m: flag, text)
         return text
 
 

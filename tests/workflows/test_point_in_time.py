@@ -204,7 +204,7 @@ def test_cross_section_with_results_uses_the_fold_in_force(markets, results_file
     for ctx, results in ((a, "full_a"), (b, "full_b"), (a, "cut")):
         out = cross_section(ctx, req, top_pct=0.2, bottom_pct=0.2, argv=["test"],
                             results_path=results_files[results])
-        ranks.append(out.result["result"].ranking)
+        ranks.append(out.result.ranking.ranking)
     for other in ranks[:2]:
         pd.testing.assert_frame_equal(other, ranks[-1], check_exact=True)
 

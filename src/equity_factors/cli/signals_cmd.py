@@ -50,8 +50,8 @@ def cmd_cross_section(args: argparse.Namespace) -> int:
     out = cross_section(context(args), factor_request(args), top_pct=args.top_pct,
                         bottom_pct=args.bottom_pct, argv=args.argv, results_path=args.results,
                         output_dir=args.output_dir, method_given=args.method)
-    res = out.result["result"]
-    console.print(f"ranked by {out.result['basis']}")
+    res = out.result.ranking
+    console.print(f"ranked by {out.result.basis}")
     console.print(table(res.long, title="Long candidates"))
     console.print(table(res.short, title="Short candidates"))
     print_run(out.run)

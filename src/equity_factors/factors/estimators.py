@@ -388,4 +388,4 @@ def make_estimator(method: str, n_factors: int | None, random_state: object = No
     if bad:
         raise UserError(f"unknown parameter(s) {', '.join(bad)} for the {name} method; valid: "
                         f"{', '.join(valid) or 'none'}")
-    return cls(n_factors=n_factors, random_state=random_state, **params)  # type: ignore[arg-type]
+    return cls(n_factors=n_factors, random_state=random_state, **params)

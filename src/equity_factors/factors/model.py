@@ -251,7 +251,7 @@ def fit_factor_model(returns: pd.DataFrame, method: str, n_factors: int | None,
     seed = sklearn_seed(random_state)
     estimator = make_estimator(name, n_factors, random_state=seed, **method_params)
     if name == "fundamental":
-        return _fit_fundamental(frame, estimator, mode_name, lookback, refit,  # type: ignore
+        return _fit_fundamental(frame, estimator, mode_name, lookback, refit,
                                 float(min_coverage), seed, characteristics, sectors,
                                 dict(method_params))
     if characteristics is not None or sectors is not None:
@@ -321,6 +321,7 @@ def fit_factor_model(returns: pd.DataFrame, method: str, n_factors: int | None,
             if common.size == 0:  # first fit, or nothing in common: deterministic signs
                 order, signs, stab = np.arange(k), orient_columns(weights), np.full(k, np.nan)
             else:
+                assert prev_w is not None  # set with prev_idx
                 order, signs, stab = match_factors(prev_w[pos[common]],
                                                    weights[np.searchsorted(idx, common)])
             if prev_idx is not None:

@@ -246,8 +246,9 @@ def compute_evidence(weights: pd.DataFrame, factor_returns: pd.DataFrame, *,
                          dtype=np.int64)
 
     zs: dict[str, np.ndarray] = {}
-    for name in sorted(characteristics or {}):
-        frame = characteristics[name]
+    chars = characteristics or {}
+    for name in sorted(chars):
+        frame = chars[name]
         frame = frame.copy()
         frame.columns = pd.Index([str(c) for c in frame.columns])
         row = _row_asof(frame.reindex(columns=symbols), stamp)
@@ -312,16 +313,16 @@ def compute_evidence(weights: pd.DataFrame, factor_returns: pd.DataFrame, *,
         f = factor_returns[factor].to_numpy(dtype=np.float64, na_value=np.nan)
         reference_corr: dict[str, float] = {}
         neutral_corr: dict[str, float] = {}
-        for c in ref_cols:
-            v = _corr(f, ref_values[c], MIN_COMMON_DAYS)
+        for col in ref_cols:
+            v = _corr(f, ref_values[col], MIN_COMMON_DAYS)
             if math.isfinite(v):
-                reference_corr[c] = v
+                reference_corr[col] = v
         if market is not None:
             f_res = _residual(f, market)
-            for c, resid in ref_resid.items():
+            for col, resid in ref_resid.items():
                 v = _corr(f_res, resid, MIN_COMMON_DAYS)
                 if math.isfinite(v):
-                    neutral_corr[c] = v
+                    neutral_corr[col] = v
         finite = f[np.isfinite(f)]
         out.append(FactorEvidence(
             factor=str(factor), as_of=stamp, n_assets=len(symbols), n_long=n_long,

@@ -253,7 +253,8 @@ def name_factor(ev: FactorEvidence) -> FactorName:
     if breadth >= MARKET_BREADTH and abs(ev.net) >= MARKET_NET and sector < SECTOR_DOMINANT:
         sign = 1 if ev.net > 0 else -1
         base = min(1.0, (abs(ev.net) + breadth) / 2)
-        agree = 1.0 if not _finite(market_corr) else max(0.0, sign * market_corr)
+        agree = 1.0 if market_corr is None or not _finite(market_corr) \
+            else max(0.0, sign * market_corr)
         corr_text = f", returns correlate {market_corr:+.2f} with the market" \
             if _finite(market_corr) else ""
         tilts = [s for s in STYLES if abs(scores.get(s, 0.0)) >= 0.5]
@@ -307,9 +308,9 @@ def name_factor(ev: FactorEvidence) -> FactorName:
     runner = max((all_abs[k] for k in all_abs
                   if k not in used and _FAMILY.get(k, k) not in families), default=0.0)
     confidence = best_score - 0.5 * runner
-    agree = [g * ts[s] for s, g in chosen if s in ts and _finite(ts[s])]
-    if agree:
-        confidence *= min(1.0, max(0.5, 0.75 + 0.25 * sum(agree) / len(agree)))
+    agreements = [g * ts[s] for s, g in chosen if s in ts and _finite(ts[s])]
+    if agreements:
+        confidence *= min(1.0, max(0.5, 0.75 + 0.25 * sum(agreements) / len(agreements)))
     parts = []
     for style, sign in chosen:
         how = "weights correlate" if any(

@@ -55,7 +55,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -425,7 +425,7 @@ def _run_bayesian(
                 study.tell(trial, score(params_vector(trial.params)))
         else:
 
-            def objective(trial: optuna.Trial) -> float:
+            def objective(trial: Any) -> float:
                 x = np.array([trial.suggest_float(n, dists[n].low, dists[n].high) for n in names])
                 return score(x)
 

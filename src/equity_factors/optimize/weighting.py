@@ -54,7 +54,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -85,15 +85,13 @@ WeightingMethod = Literal[
     "equal", "sharpe", "momentum", "risk_parity", "min_variance", "max_diversification", "pca"
 ]
 
-Covariance = pd.DataFrame | np.ndarray | None
+Covariance: TypeAlias = "pd.DataFrame | np.ndarray | None"
 
 
 # ------------------------------------------------------------------------------------- helpers
 
 
-def _clean_window(window: pd.DataFrame | None) -> pd.DataFrame | None:
-    if window is None:
-        return None
+def _clean_window(window: pd.DataFrame) -> pd.DataFrame:
     if not isinstance(window, pd.DataFrame):
         raise TypeError("window must be a DataFrame of shape (n_dates, n_factors)")
     if window.shape[1] == 0:
@@ -222,7 +220,8 @@ def sharpe_weights(
     Series of shape (n_factors,)
     """
     clean = _clean_window(window)
-    sr = sharpe_ratio(clean).to_numpy() if len(clean) >= 2 else np.zeros(clean.shape[1])
+    sr = (np.asarray(sharpe_ratio(clean), dtype=float) if len(clean) >= 2
+          else np.zeros(clean.shape[1]))
     return _series(_proportional(sr, long_only), clean.columns)
 
 
@@ -292,7 +291,7 @@ def risk_parity_weights(
     -------
     Series of shape (n_factors,), positive, summing to 1, with equal risk contributions.
     """
-    cov, labels = _covariance(_clean_window(window), covariance)
+    cov, labels = _covariance(None if window is None else _clean_window(window), covariance)
     return _series(_erc(cov), labels)
 
 
@@ -329,7 +328,7 @@ def min_variance_weights(
     -------
     Series of shape (n_factors,) summing to 1.
     """
-    cov, labels = _covariance(_clean_window(window), covariance)
+    cov, labels = _covariance(None if window is None else _clean_window(window), covariance)
     if long_only:
         return _series(_min_variance_long_only(cov), labels)
     x = np.linalg.solve(cov, np.ones(cov.shape[0]))
@@ -350,7 +349,7 @@ def max_diversification_weights(
     -------
     Series of shape (n_factors,)
     """
-    cov, labels = _covariance(_clean_window(window), covariance)
+    cov, labels = _covariance(None if window is None else _clean_window(window), covariance)
     n = cov.shape[0]
     vol = np.sqrt(np.clip(np.diag(cov), 1e-300, None))
     c = cov / (np.trace(cov) / n)
@@ -382,7 +381,7 @@ def pca_weights(window: pd.DataFrame | None, *, covariance: Covariance = None) -
     -------
     Series of shape (n_factors,), non-negative, summing to 1.
     """
-    cov, labels = _covariance(_clean_window(window), covariance)
+    cov, labels = _covariance(None if window is None else _clean_window(window), covariance)
     lam, vec = np.linalg.eigh(cov)
     score = np.abs(vec) @ np.clip(lam, 0.0, None)
     return _series(_proportional(score, long_only=True), labels)

@@ -268,11 +268,13 @@ class BasketSpec:
         if ma < 0:
             raise ParameterError(f"min_adv {ma:g} is negative; pass 0 for no liquidity filter",
                                  "min_adv", scope="basket")
-        for name, v in (("long_pct", lp), ("short_pct", sp), ("capital", cap),
-                        ("net_exposure", max(-g, min(g, n))),  # clamp: moves n by <= 1e-9
-                        ("gross_exposure", g), ("sizing", sizing), ("max_weight", mw),
-                        ("min_price", mp), ("min_adv", ma)):
-            object.__setattr__(self, name, v)
+        checked: tuple[tuple[str, object], ...] = (
+            ("long_pct", lp), ("short_pct", sp), ("capital", cap),
+            ("net_exposure", max(-g, min(g, n))),  # clamp: moves n by <= 1e-9
+            ("gross_exposure", g), ("sizing", sizing), ("max_weight", mw),
+            ("min_price", mp), ("min_adv", ma))
+        for name, value in checked:
+            object.__setattr__(self, name, value)
 
     @property
     def long_book(self) -> float:

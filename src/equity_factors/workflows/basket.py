@@ -13,6 +13,8 @@ from equity_factors.data.runs import Run
 from equity_factors.errors import UserError
 from equity_factors.portfolio import (
     BASKET_COLUMNS,
+    Basket,
+    BasketSummary,
     BasketSpec,
     average_dollar_volume,
     build_basket,
@@ -42,8 +44,8 @@ class BasketRequest:
 
 @dataclass(frozen=True)
 class BasketOutcome:
-    basket: Any  # portfolio.Basket
-    summary: Any  # portfolio.BasketSummary
+    basket: Basket
+    summary: BasketSummary
     theta: pd.Series
     theta_note: str
     trades: pd.DataFrame | None

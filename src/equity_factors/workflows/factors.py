@@ -81,14 +81,9 @@ class FactorFit:
 
 def resolve(ctx: Context, spec: str) -> ResolvedUniverse:
     """Resolve a universe, fetching it on demand when an Alpha Vantage key is set."""
-    on_demand = None
-    try:
-        from equity_factors.workflows.fetch import make_on_demand_fetcher
-    except ImportError:  # pragma: no cover - the provider module is optional at import time
-        make_on_demand_fetcher = None
-    if make_on_demand_fetcher is not None:
-        on_demand = make_on_demand_fetcher(ctx)
-    return resolve_universe(ctx.store, ctx.data_dir, spec, on_demand=on_demand)
+    from equity_factors.workflows.fetch import make_on_demand_fetcher
+
+    return resolve_universe(ctx.store, ctx.data_dir, spec, on_demand=make_on_demand_fetcher(ctx))
 
 
 def load_universe_panel(ctx: Context, spec: str, start: str | None = None,

@@ -5,6 +5,7 @@ honest overfitting report. Writes the weights CSV and the versioned results JSON
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from importlib import resources
@@ -18,7 +19,7 @@ from equity_factors.data.outputs import csv_bytes, json_bytes
 from equity_factors.data.runs import Run
 from equity_factors.errors import UserError
 from equity_factors.metrics import performance_summary
-from equity_factors.optimize import single_fit, walk_forward
+from equity_factors.optimize import WalkForwardResult, single_fit, walk_forward
 from equity_factors.workflows.context import Context
 from equity_factors.workflows.discover import neutral_names
 from equity_factors.workflows.factors import FactorFit, FactorRequest, fit_factors
@@ -61,7 +62,7 @@ class OptimizeRequest:
 @dataclass(frozen=True)
 class OptimizeOutcome:
     fit: FactorFit
-    result: Any  # optimize.WalkForwardResult
+    result: WalkForwardResult
     results: dict[str, Any]
     weights: pd.DataFrame
     run: Run
@@ -113,7 +114,7 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
     factor_returns = fit.result.factor_returns.dropna(how="all")
     storage = request.storage if request.storage else default_storage(ctx)
     study = f"eqf-{run.run_id}"
-    common = dict(technique=request.technique, methods=request.methods,
+    common: dict[str, Any] = dict(technique=request.technique, methods=request.methods,
                   objective=request.objective, n_trials=request.trials,
                   search=request.search, long_only=request.long_only, storage=storage,
                   n_jobs=request.n_jobs, random_state=request.seed, study_name=study)
@@ -125,10 +126,10 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
                 "lower them or widen --start/--end")
         n_complete = (len(factor_returns) - request.train_window) // request.test_window
         n_folds = min(n_complete, request.max_folds) + 1  # + the trailing partial fold
-        bar = progress("optimizing folds x trials", n_folds * request.trials) if progress else None
         result = walk_forward(factor_returns, request.train_window, request.test_window,
                               max_folds=request.max_folds,
-                              callback=(lambda i, n: bar(i)) if bar else None, **common)
+                              callback=_trial_progress(progress, "optimizing folds x trials",
+                                                       n_folds * request.trials), **common)
     else:
         if request.lookback > len(factor_returns):
             raise UserError(
@@ -136,9 +137,9 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
                 "out-of-sample factor returns; lower it or widen --start/--end")
         if len(factor_returns) < min(request.lookback, 20):
             raise UserError("too few out-of-sample factor returns to optimize; widen the period")
-        bar = progress("optimizing trials", request.trials) if progress else None
         result = single_fit(factor_returns, request.lookback,
-                            callback=(lambda i, n: bar(i)) if bar else None, **common)
+                            callback=_trial_progress(progress, "optimizing trials",
+                                                     request.trials), **common)
     run.lap("optimize")
     names = names_fn(fit) if names_fn else neutral_names(fit.result.factor_names)
     name_of = dict(zip(names["factor"], names["name"]))
@@ -158,7 +159,7 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
         perf["out_of_sample"] = _perf(oos)
     f = fit.request
     trained = f"{current.train_start:%Y-%m-%d}..{current.train_end:%Y-%m-%d}"
-    results = {
+    results: dict[str, Any] = {
         "schema": RESULTS_SCHEMA,
         "schema_version": RESULTS_SCHEMA_VERSION,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -262,6 +263,15 @@ def results_factor_request(data: dict[str, Any], universe: str, label: str, end:
             f"{normalize_method(method)}; pass {method_flag} {model['method']} (or leave it out)")
     request = FactorRequest.from_dict(model)
     return replace(request, universe=universe, end=end)
+
+
+def _trial_progress(progress: Any, label: str, total: int
+                    ) -> Callable[[int, int], None] | None:
+    """An optimizer callback ``(i, n)`` advancing a progress bar, or None without one."""
+    if progress is None:
+        return None
+    bar = progress(label, total)
+    return lambda i, n: bar(i)
 
 
 def redact_url(url: Any) -> str | None:

@@ -13,6 +13,8 @@ from equity_factors.data.outputs import csv_bytes, figure_bytes, json_bytes
 from equity_factors.data.runs import Run
 from equity_factors.errors import UserError
 from equity_factors.regime.hmm import (
+    RegimeFactorStats,
+    RegimeResult,
     detect_regimes,
     regime_allocation,
     regime_factor_stats,
@@ -46,9 +48,9 @@ class RegimeRequest:
 
 @dataclass(frozen=True)
 class RegimeOutcome:
-    result: Any  # regime.hmm.RegimeResult
+    result: RegimeResult
     forecast: pd.DataFrame
-    stats: Any
+    stats: RegimeFactorStats
     allocation: pd.DataFrame
     current_label: str
     run: Run

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pandas as pd
 
@@ -21,9 +21,22 @@ from equity_factors.workflows.factors import FactorFit, FactorRequest, fit_facto
 
 
 @dataclass(frozen=True)
-class SignalsOutcome:
+class CrossSectionSignals:
+    """A cross-section ranking and what it ranked by."""
+
+    ranking: CrossSectionResult
+    basis: str
+
+
+R = TypeVar("R", ExtremesResult, MomentumResult, CrossSectionSignals)
+
+
+@dataclass(frozen=True)
+class SignalsOutcome(Generic[R]):
+    """What a signals command produced: the factor fit, the result, the run and its files."""
+
     fit: FactorFit
-    result: Any
+    result: R
     run: Run
     files: dict[str, Path] = field(default_factory=dict)
 
@@ -39,7 +52,8 @@ def _finish(run: Run, fit: FactorFit, request: FactorRequest, headline: dict) ->
 
 
 def extremes(ctx: Context, request: FactorRequest, *, threshold: float, trade: bool,
-             argv: list[str], output_dir: str | Path | None = None) -> SignalsOutcome:
+             argv: list[str], output_dir: str | Path | None = None
+             ) -> SignalsOutcome[ExtremesResult]:
     """Factors whose latest return or cumulative level is beyond ``threshold`` z-scores."""
     if threshold <= 0:
         raise UserError(f"--threshold must be positive, not {threshold}")
@@ -60,7 +74,7 @@ def _slug(text: str) -> str:
 
 def momentum(ctx: Context, request: FactorRequest, *, factor: str, argv: list[str],
              output_dir: str | Path | None = None,
-             names: pd.DataFrame | None = None) -> SignalsOutcome:
+             names: pd.DataFrame | None = None) -> SignalsOutcome[MomentumResult]:
     """RSI, MACD, ADX and z-score of one factor (by id or name), its state and a chart."""
     run = Run(ctx.data_dir, "signals momentum", argv, {"factor": factor})
     fit = fit_factors(ctx, request)
@@ -87,7 +101,7 @@ def momentum(ctx: Context, request: FactorRequest, *, factor: str, argv: list[st
 def cross_section(ctx: Context, request: FactorRequest, *, top_pct: float, bottom_pct: float,
                   argv: list[str], results_path: str | Path | None = None,
                   output_dir: str | Path | None = None,
-                  method_given: str | None = None) -> SignalsOutcome:
+                  method_given: str | None = None) -> SignalsOutcome[CrossSectionSignals]:
     """Stocks ranked by composite factor score: the optimized blend's composite when a results
     file is given, else an equal-weight blend of the factors' standardized weights.
 
@@ -127,7 +141,7 @@ def cross_section(ctx: Context, request: FactorRequest, *, top_pct: float, botto
                          "short_candidates.csv": csv_bytes(result.short)}, output_dir)
     _finish(run, fit, request, {"basis": basis, "n_long": len(result.long),
                                 "n_short": len(result.short)})
-    return SignalsOutcome(fit, {"result": result, "basis": basis}, run, files)
+    return SignalsOutcome(fit, CrossSectionSignals(result, basis), run, files)
 
 
 def run_all_signals(ctx: Context, request: FactorRequest, output_dir: Path) -> str:
@@ -137,6 +151,6 @@ def run_all_signals(ctx: Context, request: FactorRequest, output_dir: Path) -> s
     mo = momentum(ctx, request, factor="F1", argv=["demo", "signals"], output_dir=output_dir)
     cs = cross_section(ctx, request, top_pct=0.2, bottom_pct=0.2, argv=["demo", "signals"],
                        output_dir=output_dir)
-    n_long = len(cs.result["result"].long)
+    ranking = cs.result.ranking
     return (f"{len(ex.result.alerts)} extreme alerts; F1 momentum signal {mo.result.signal}; "
-            f"{n_long} long / {len(cs.result['result'].short)} short candidates -> {output_dir}")
+            f"{len(ranking.long)} long / {len(ranking.short)} short candidates -> {output_dir}")
