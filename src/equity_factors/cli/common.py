@@ -76,6 +76,11 @@ def add_naming(p: argparse.ArgumentParser) -> None:
                    help="auto (llm when OPENAI_API_KEY is set, else offline), offline or llm")
 
 
+def namer(args: argparse.Namespace) -> str | None:
+    """The request's ``namer``: None unless ``--name-factors`` was given, then ``--namer``."""
+    return args.namer if getattr(args, "name_factors", False) else None
+
+
 def naming_notes(names) -> list[str]:
     """One note when the LLM namer fell back to offline names."""
     if names is None or "namer" not in names:

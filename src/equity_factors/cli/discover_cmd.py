@@ -5,22 +5,16 @@ from __future__ import annotations
 import argparse
 
 from equity_factors.cli.common import (add_factor_model, add_naming, add_period, add_universe,
-                                       context, factor_request, naming_notes, print_notes,
+                                       context, factor_request, namer, naming_notes, print_notes,
                                        print_run)
 from equity_factors.cli.console import console, table
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
-    from equity_factors.workflows.discover import discover
+    from equity_factors.workflows.discover import DiscoverRequest, discover
 
-    ctx = context(args)
-    names_fn = None
-    if args.name_factors:
-        from equity_factors.cli.naming_hook import names_function
-
-        names_fn = names_function(args)
-    outcome = discover(ctx, factor_request(args), argv=args.argv, output_dir=args.output_dir,
-                       names_fn=names_fn)
+    request = DiscoverRequest(factor_request(args), namer=namer(args))
+    outcome = discover(context(args), request, argv=args.argv, output_dir=args.output_dir)
     fit = outcome.fit
     console.print(f"{fit.universe.label}: {len(fit.panel.symbols)} stocks "
                   f"({len(fit.panel.dropped)} dropped), {fit.result.method} "

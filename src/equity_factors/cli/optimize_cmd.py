@@ -7,7 +7,7 @@ import argparse
 
 
 from equity_factors.cli.common import (add_factor_model, add_naming, add_period, add_universe,
-                                       context, factor_request, naming_notes, print_notes,
+                                       context, factor_request, namer, naming_notes, print_notes,
                                        print_run)
 from equity_factors.errors import UserError
 from equity_factors.cli.console import console, kv_table, progress_factory, table
@@ -26,16 +26,11 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         trials=args.trials, walk_forward=args.walk_forward, train_window=args.train_window,
         test_window=args.test_window, max_folds=args.max_folds,
         lookback=252 if args.lookback is None else args.lookback,
-        storage=args.storage, n_jobs=args.n_jobs, seed=args.seed)
-    names_fn = None
-    if args.name_factors:
-        from equity_factors.cli.naming_hook import names_function
-
-        names_fn = names_function(args)
+        storage=args.storage, n_jobs=args.n_jobs, seed=args.seed, namer=namer(args))
     with progress_factory() as progress:
         ctx = context(args, progress)
         out = optimize(ctx, request, argv=args.argv, export_weights=args.export_weights,
-                       output=args.output, names_fn=names_fn,
+                       output=args.output,
                        factor_names_output=args.factor_names_output, progress=progress)
     result = out.result
     console.print(f"{out.fit.universe.label}: {out.fit.result.method} factors "

@@ -27,17 +27,8 @@ def cmd_extremes(args: argparse.Namespace) -> int:
 def cmd_momentum(args: argparse.Namespace) -> int:
     from equity_factors.workflows.signals import momentum
 
-    ctx = context(args)
-    names = None
-    try:
-        from equity_factors.workflows.factors import fit_factors
-        from equity_factors.workflows.naming import name_factors
-
-        names = name_factors(ctx, fit_factors(ctx, factor_request(args)), namer="offline")
-    except ImportError:
-        pass
-    out = momentum(ctx, factor_request(args), factor=args.factor, argv=args.argv,
-                   output_dir=args.output_dir, names=names)
+    out = momentum(context(args), factor_request(args), factor=args.factor, argv=args.argv,
+                   output_dir=args.output_dir)
     console.print(table(out.result.summary(), title=f"{out.result.factor}: momentum"))
     console.print(f"signal: [bold]{out.result.signal}[/] (score {out.result.score:+.2f})")
     print_run(out.run)

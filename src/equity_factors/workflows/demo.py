@@ -23,8 +23,7 @@ class DemoResult:
 
 def _stages() -> list[tuple[str, Callable]]:
     return [("data", _data), ("discover", _discover), ("optimize", _optimize),
-            ("basket", _basket), ("signals", _signals), ("regime", _regime),
-            ("backtest", _backtest), ("report", _report)]
+            ("basket", _basket), ("signals", _signals), ("regime", _regime)]
 
 
 def run_demo(ctx: Context, output_dir: str | Path, say: Say = lambda s: None) -> DemoResult:
@@ -33,23 +32,11 @@ def run_demo(ctx: Context, output_dir: str | Path, say: Say = lambda s: None) ->
     out.mkdir(parents=True, exist_ok=True)
     stages: list[tuple[str, str]] = []
     state: dict = {}
-    available = [(n, fn) for n, fn in _stages() if _available(n)]
-    for i, (name, fn) in enumerate(available, start=1):
-        say(f"{i}/{len(available)} {name}")
+    plan = _stages()
+    for i, (name, fn) in enumerate(plan, start=1):
+        say(f"{i}/{len(plan)} {name}")
         stages.append((name, fn(ctx, out, state)))
     return DemoResult(out, tuple(stages))
-
-
-def _available(stage: str) -> bool:
-    """Stages whose modules are present (each later stage extends the demo)."""
-    import importlib.util
-
-    module = {"basket": "equity_factors.workflows.basket",
-              "signals": "equity_factors.workflows.signals",
-              "regime": "equity_factors.workflows.regime",
-              "backtest": "equity_factors.workflows.backtest",
-              "report": "equity_factors.workflows.report"}.get(stage)
-    return module is None or importlib.util.find_spec(module) is not None
 
 
 def _data(ctx: Context, out: Path, state: dict) -> str:
@@ -57,21 +44,13 @@ def _data(ctx: Context, out: Path, state: dict) -> str:
     return f"{len(members)} real S&P 500 stocks (1990-2022) stored in {ctx.data_dir.store_path}"
 
 
-def _names_fn(ctx: Context):
-    try:
-        from equity_factors.workflows.naming import name_factors
-    except ImportError:
-        return None
-    return lambda fit: name_factors(ctx, fit, namer="offline")
-
-
 def _discover(ctx: Context, out: Path, state: dict) -> str:
-    from equity_factors.workflows.discover import discover
+    from equity_factors.workflows.discover import DiscoverRequest, discover
     from equity_factors.workflows.factors import FactorRequest
 
     request = FactorRequest(universe=UNIVERSE, method="pca", n_components=5, start=START)
-    outcome = discover(ctx, request, argv=["demo", "discover"], output_dir=out / "discover",
-                       names_fn=_names_fn(ctx))
+    outcome = discover(ctx, DiscoverRequest(request, namer="offline"), argv=["demo", "discover"],
+                       output_dir=out / "discover")
     state["factor_request"] = request
     names = ", ".join(f"{f}={n}" for f, n in zip(outcome.names["factor"], outcome.names["name"]))
     return f"PCA, 5 rolling out-of-sample factors: {names} -> {out / 'discover'}"
@@ -81,11 +60,12 @@ def _optimize(ctx: Context, out: Path, state: dict) -> str:
     from equity_factors.workflows.optimize import OptimizeRequest, optimize
 
     request = OptimizeRequest(factors=state["factor_request"], walk_forward=True,
-                              train_window=126, test_window=21, max_folds=12, trials=40)
+                              train_window=126, test_window=21, max_folds=12, trials=40,
+                              namer="offline")
     folder = out / "optimize"
     outcome = optimize(ctx, request, argv=["demo", "optimize"],
                        export_weights=folder / "optimal_weights.csv",
-                       output=folder / "optimization_results.json", names_fn=_names_fn(ctx),
+                       output=folder / "optimization_results.json",
                        factor_names_output=folder / "factor_names.csv")
     state["results_path"] = folder / "optimization_results.json"
     ov = outcome.results["overfitting"]
@@ -122,15 +102,3 @@ def _regime(ctx: Context, out: Path, state: dict) -> str:
     outcome = detect(ctx, RegimeRequest(factors, n_regimes=3, predict=5),
                      argv=["demo", "regime"], output_dir=out / "regime")
     return f"current regime: {outcome.current_label} -> {out / 'regime'}"
-
-
-def _backtest(ctx: Context, out: Path, state: dict) -> str:  # pragma: no cover - later issue
-    from equity_factors.workflows.backtest import demo_backtest
-
-    return demo_backtest(ctx, out / "backtest", state)
-
-
-def _report(ctx: Context, out: Path, state: dict) -> str:  # pragma: no cover - later issue
-    from equity_factors.workflows.report import demo_report
-
-    return demo_report(ctx, out / "report", state)

@@ -13,6 +13,8 @@ from equity_factors.metrics import performance_summary
 from equity_factors.report.figures import cumulative_returns_figure
 from equity_factors.workflows.context import Context
 from equity_factors.workflows.factors import FactorFit, FactorRequest, fit_factors
+from equity_factors.workflows.naming import Namer, names_for, neutral_names
+from equity_factors.workflows.requests import Request
 
 OUTPUT_FILES = ("factor_returns.csv", "factor_loadings.csv", "factor_names.csv",
                 "factor_summary.csv", "cumulative_factor_returns.png")
@@ -27,10 +29,13 @@ class DiscoverOutcome:
     files: dict[str, Path] = field(default_factory=dict)
 
 
-def neutral_names(factors: list[str]) -> pd.DataFrame:
-    """Names before naming: the factor ids themselves, no description, no confidence."""
-    return pd.DataFrame({"factor": factors, "name": factors, "description": "",
-                         "confidence": float("nan"), "namer": "none"})
+@dataclass(frozen=True)
+class DiscoverRequest(Request):
+    """The flags of ``eqf discover``: the factor model and how to name its factors
+    (``namer`` None = neutral F1..Fk labels; ``--name-factors`` sets it to ``--namer``)."""
+
+    factors: FactorRequest
+    namer: Namer | None = None
 
 
 def factor_summary(fit: FactorFit) -> pd.DataFrame:
@@ -46,20 +51,22 @@ def factor_summary(fit: FactorFit) -> pd.DataFrame:
     return out
 
 
-def discover(ctx: Context, request: FactorRequest, *, argv: list[str],
-             output_dir: str | Path | None = None, names_fn=None) -> DiscoverOutcome:
+def discover(ctx: Context, request: DiscoverRequest | FactorRequest, *, argv: list[str],
+             output_dir: str | Path | None = None) -> DiscoverOutcome:
     """Run discovery and write its outputs (into the run folder, and ``output_dir`` if given).
 
-    ``names_fn(fit) -> DataFrame`` supplies factor names (columns factor, name, description,
-    confidence, namer, ...); the default gives neutral F1..Fk labels.
+    A bare :class:`FactorRequest` is discovery without naming. The factor names table has
+    columns factor, name, description, confidence, namer, ... (see ``workflows.naming``).
     """
+    if isinstance(request, FactorRequest):
+        request = DiscoverRequest(request)
     run = Run(ctx.data_dir, "discover", argv, {})
-    fit = fit_factors(ctx, request)
+    fit = fit_factors(ctx, request.factors)
     run.lap("fit")
     req = fit.request
-    run.params.update({k: getattr(req, k) for k in req.__dataclass_fields__})
+    run.params.update({**req.to_dict(), "namer": request.namer})
     summary = factor_summary(fit)
-    names = names_fn(fit) if names_fn else neutral_names(fit.result.factor_names)
+    names = names_for(ctx, fit, request.namer)
     run.lap("summary")
     labels = dict(zip(names["factor"], names["name"]))
     fig = cumulative_returns_figure(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -24,11 +23,13 @@ from equity_factors.factors import (
     technical_characteristics,
 )
 from equity_factors.workflows.context import Context
+from equity_factors.workflows.requests import Request
 
 
 @dataclass(frozen=True)
-class FactorRequest:
-    """What to fit: a universe over a period with one method (the flags of ``eqf discover``)."""
+class FactorRequest(Request):
+    """What to fit: a universe over a period with one method (the factor flags every command
+    that fits factors shares)."""
 
     universe: str
     method: str = "pca"
@@ -40,16 +41,6 @@ class FactorRequest:
     mode: str = "rolling"
     seed: int = 42
     min_coverage: float = 0.9
-
-    def to_dict(self) -> dict[str, Any]:
-        """The request as JSON-ready values (recorded in run.json and results files)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> FactorRequest:
-        """The inverse of :meth:`to_dict` (extra keys, such as recorded dates, are ignored)."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
     def normalized(self) -> FactorRequest:
         method = normalize_method(self.method)

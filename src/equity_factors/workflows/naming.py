@@ -45,6 +45,25 @@ EVIDENCE_DAYS = 252
 STORED_REFERENCES: tuple[str, ...] = ("SP500", "MTUM", "QUAL", "SIZE", "USMV", "VLUE")
 
 
+def neutral_names(factors: list[str]) -> pd.DataFrame:
+    """Names before naming: the factor ids themselves, no description, no confidence."""
+    return pd.DataFrame({"factor": factors, "name": factors, "description": "",
+                         "confidence": float("nan"), "namer": "none"})
+
+
+def names_for(ctx: Context, fit: FactorFit, namer: Namer | None) -> pd.DataFrame:
+    """The ``factor_names.csv`` table of a command whose request says how to name.
+
+    ``None``: the neutral F1..Fk labels. Otherwise :func:`name_factors` with ``namer``, keeping
+    the names of the latest run on the same universe and method by the same kind of namer
+    (``auto`` is the LLM when ``OPENAI_API_KEY`` is set, else offline).
+    """
+    if namer is None:
+        return neutral_names(fit.result.factor_names)
+    kind = namer if namer != "auto" else ("llm" if load_llm_config().has_key else "offline")
+    return name_factors(ctx, fit, namer=namer, previous=previous_names(ctx, fit, kind))
+
+
 @dataclass(frozen=True)
 class NamingInputs:
     """What the evidence is computed from (all point-in-time, aligned to the panel).

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -21,7 +21,8 @@ from equity_factors.errors import UserError
 from equity_factors.metrics import performance_summary
 from equity_factors.optimize import WalkForwardResult, single_fit, walk_forward
 from equity_factors.workflows.context import Context
-from equity_factors.workflows.discover import neutral_names
+from equity_factors.workflows.naming import Namer, names_for
+from equity_factors.workflows.requests import Request
 from equity_factors.workflows.factors import FactorFit, FactorRequest, fit_factors
 
 RESULTS_SCHEMA = "equity-factors/optimization-results"
@@ -29,8 +30,9 @@ RESULTS_SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
-class OptimizeRequest:
-    """The flags of ``eqf optimize`` (factor model flags live in ``factors``)."""
+class OptimizeRequest(Request):
+    """The flags of ``eqf optimize`` (factor model flags live in ``factors``; ``namer`` None
+    keeps neutral F1..Fk labels, as in :class:`~equity_factors.workflows.discover.DiscoverRequest`)."""
 
     factors: FactorRequest
     technique: str = "bayesian"
@@ -47,6 +49,7 @@ class OptimizeRequest:
     storage: str | None = None
     n_jobs: int = 1
     seed: int = 42
+    namer: Namer | None = None
 
     def validate(self) -> None:
         if self.trials < 1:
@@ -104,7 +107,7 @@ def _frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
              export_weights: str | Path | None = None, output: str | Path | None = None,
-             names_fn=None, factor_names_output: str | Path | None = None,
+             factor_names_output: str | Path | None = None,
              progress=None) -> OptimizeOutcome:
     """Fit factors out of sample, optimize their weights, and write weights + results JSON."""
     request.validate()
@@ -141,7 +144,7 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
                             callback=_trial_progress(progress, "optimizing trials",
                                                      request.trials), **common)
     run.lap("optimize")
-    names = names_fn(fit) if names_fn else neutral_names(fit.result.factor_names)
+    names = names_for(ctx, fit, request.namer)
     name_of = dict(zip(names["factor"], names["name"]))
     current = result.folds[-1]
     factors_index = result.average_weights.index
@@ -158,6 +161,8 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
     if len(oos):
         perf["out_of_sample"] = _perf(oos)
     f = fit.request
+    # the request as it ran (normalized factor request), safe to record (password hidden)
+    recorded = replace(request, factors=f, storage=redact_url(request.storage))
     trained = f"{current.train_start:%Y-%m-%d}..{current.train_end:%Y-%m-%d}"
     results: dict[str, Any] = {
         "schema": RESULTS_SCHEMA,
@@ -167,6 +172,7 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
         "version": __version__,
         "universe": {"spec": f.universe, "label": fit.universe.label,
                      "n_stocks": len(fit.panel.symbols), "data_fingerprint": fit.panel.fingerprint},
+        "request": recorded.to_dict(),
         "factor_model": {**f.to_dict(),
                          "first_date": str(factor_returns.index[0].date()),
                          "last_date": str(factor_returns.index[-1].date())},
@@ -201,12 +207,10 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
                                                                  float_format="%.8g"),
                                 export_weights),
              "results": run.add("optimization_results.json", payload, output)}
-    if factor_names_output or names_fn:
+    if factor_names_output or request.namer:
         files["names"] = run.add("factor_names.csv", csv_bytes(names, index=False),
                                  factor_names_output)
-    run.params.update({"factors": f.to_dict(), **{k: v for k, v in asdict(request).items()
-                                                 if k != "factors"}})
-    run.params["storage"] = redact_url(request.storage)
+    run.params.update(recorded.to_dict())
     run.finish(fingerprint=fit.panel.fingerprint, seed=request.seed,
                headline={"verdict": report.verdict, "status": report.status,
                          **{k: results["overfitting"][k] for k in
@@ -252,17 +256,16 @@ def results_factor_request(data: dict[str, Any], universe: str, label: str, end:
     """
     from equity_factors.factors import normalize_method
 
-    model = data["factor_model"]
+    model = OptimizeRequest.from_dict(data["request"]).factors
     expected = data["universe"]["label"]
     if label.upper() != expected.upper():
         raise UserError(f"{source} was optimized on universe {expected}, not {label}; pass "
                         f"--universe {expected} or rerun eqf optimize")
-    if method and normalize_method(method) != model["method"]:
+    if method and normalize_method(method) != model.method:
         raise UserError(
-            f"{source} holds weights of {model['method']} factors, not "
-            f"{normalize_method(method)}; pass {method_flag} {model['method']} (or leave it out)")
-    request = FactorRequest.from_dict(model)
-    return replace(request, universe=universe, end=end)
+            f"{source} holds weights of {model.method} factors, not "
+            f"{normalize_method(method)}; pass {method_flag} {model.method} (or leave it out)")
+    return replace(model, universe=universe, end=end)
 
 
 def _trial_progress(progress: Any, label: str, total: int

@@ -18,6 +18,7 @@ from equity_factors.signals.extremes import ExtremesResult, extreme_alerts
 from equity_factors.signals.momentum import MomentumResult, momentum_signals, select_factor
 from equity_factors.workflows.context import Context
 from equity_factors.workflows.factors import FactorFit, FactorRequest, fit_factors
+from equity_factors.workflows.naming import Namer, names_for
 
 
 @dataclass(frozen=True)
@@ -74,12 +75,16 @@ def _slug(text: str) -> str:
 
 def momentum(ctx: Context, request: FactorRequest, *, factor: str, argv: list[str],
              output_dir: str | Path | None = None,
-             names: pd.DataFrame | None = None) -> SignalsOutcome[MomentumResult]:
-    """RSI, MACD, ADX and z-score of one factor (by id or name), its state and a chart."""
-    run = Run(ctx.data_dir, "signals momentum", argv, {"factor": factor})
+             namer: Namer | None = "offline") -> SignalsOutcome[MomentumResult]:
+    """RSI, MACD, ADX and z-score of one factor (by id, or by the name ``namer`` gives it),
+    its state and a chart."""
+    run = Run(ctx.data_dir, "signals momentum", argv, {"factor": factor, "namer": namer})
     fit = fit_factors(ctx, request)
     returns = fit.result.factor_returns.dropna(how="all")
-    name_map = dict(zip(names["factor"], names["name"])) if names is not None else None
+    name_map = None
+    if namer is not None and factor not in returns.columns:
+        names = names_for(ctx, fit, namer)
+        name_map = dict(zip(names["factor"], names["name"]))
     series = select_factor(returns, factor, name_map)
     column = series.name
     result: MomentumResult = momentum_signals(series.fillna(0.0), name=str(column))
