@@ -174,12 +174,13 @@ def test_basket_as_of_d_is_the_basket_of_a_run_ending_at_d(markets, results_file
 
 def test_signals_extremes_and_momentum_up_to_d(markets):
     from equity_factors.signals.extremes import extreme_alerts
-    from equity_factors.workflows.signals import extremes, momentum
+    from equity_factors.workflows.signals import (ExtremesRequest, MomentumRequest, extremes,
+                                                  momentum)
 
     a, b, d = markets
     req_cut = FactorRequest(**{**FACTOR_KW, "end": str(d.date())})
-    cut = extremes(a, req_cut, threshold=1.0, trade=True, argv=["test"])
-    cut_b = extremes(b, req_cut, threshold=1.0, trade=True, argv=["test"])
+    cut = extremes(a, ExtremesRequest(req_cut, threshold=1.0, trade=True), argv=["test"])
+    cut_b = extremes(b, ExtremesRequest(req_cut, threshold=1.0, trade=True), argv=["test"])
     pd.testing.assert_frame_equal(cut.result.zscores, cut_b.result.zscores, check_exact=True)
     # the full data's factor returns judged as of D give the same alerts as the run ending at D
     for ctx in (a, b):
@@ -188,22 +189,24 @@ def test_signals_extremes_and_momentum_up_to_d(markets):
                                as_of=d)
         pd.testing.assert_frame_equal(again.alerts, cut.result.alerts, check_exact=True)
         pd.testing.assert_frame_equal(again.zscores, cut.result.zscores, check_exact=True)
-    mom_cut = momentum(a, req_cut, factor="F1", argv=["test"]).result.indicators
+    mom_cut = momentum(a, MomentumRequest(req_cut, factor="F1"), argv=["test"]).result.indicators
     for ctx in (a, b):
-        mom = momentum(ctx, FactorRequest(**FACTOR_KW), factor="F1", argv=["test"])
+        mom = momentum(ctx, MomentumRequest(FactorRequest(**FACTOR_KW), factor="F1"),
+                       argv=["test"])
         pd.testing.assert_frame_equal(_upto(mom.result.indicators, d), mom_cut,
                                       check_exact=True)
 
 
 def test_cross_section_with_results_uses_the_fold_in_force(markets, results_files):
-    from equity_factors.workflows.signals import cross_section
+    from equity_factors.workflows.signals import CrossSectionRequest, cross_section
 
     a, b, d = markets
     req = FactorRequest(**{**FACTOR_KW, "end": str(d.date())})
     ranks = []
     for ctx, results in ((a, "full_a"), (b, "full_b"), (a, "cut")):
-        out = cross_section(ctx, req, top_pct=0.2, bottom_pct=0.2, argv=["test"],
-                            results_path=results_files[results])
+        out = cross_section(ctx, CrossSectionRequest(req, top_pct=0.2, bottom_pct=0.2,
+                                                     results=str(results_files[results])),
+                            argv=["test"])
         ranks.append(out.result.ranking.ranking)
     for other in ranks[:2]:
         pd.testing.assert_frame_equal(other, ranks[-1], check_exact=True)

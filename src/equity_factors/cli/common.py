@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING, cast
 
 from equity_factors.cli.console import console
 from equity_factors.workflows.context import Context
+
+if TYPE_CHECKING:
+    from equity_factors.workflows.naming import Namer
 
 
 def context(args: argparse.Namespace, progress=None) -> Context:
@@ -76,9 +80,10 @@ def add_naming(p: argparse.ArgumentParser) -> None:
                    help="auto (llm when OPENAI_API_KEY is set, else offline), offline or llm")
 
 
-def namer(args: argparse.Namespace) -> str | None:
-    """The request's ``namer``: None unless ``--name-factors`` was given, then ``--namer``."""
-    return args.namer if getattr(args, "name_factors", False) else None
+def namer(args: argparse.Namespace) -> Namer | None:
+    """The request's ``namer``: None unless ``--name-factors`` was given, then ``--namer``
+    (argparse has checked it against the namers)."""
+    return cast("Namer", args.namer) if getattr(args, "name_factors", False) else None
 
 
 def naming_notes(names) -> list[str]:

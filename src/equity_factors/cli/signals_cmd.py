@@ -10,10 +10,10 @@ from equity_factors.cli.console import console, kv_table, table
 
 
 def cmd_extremes(args: argparse.Namespace) -> int:
-    from equity_factors.workflows.signals import extremes
+    from equity_factors.workflows.signals import ExtremesRequest, extremes
 
-    out = extremes(context(args), factor_request(args), threshold=args.threshold,
-                   trade=args.trade, argv=args.argv, output_dir=args.output_dir)
+    request = ExtremesRequest(factor_request(args), threshold=args.threshold, trade=args.trade)
+    out = extremes(context(args), request, argv=args.argv, output_dir=args.output_dir)
     r = out.result
     console.print(f"{out.fit.universe.label}: {len(r.alerts)} alerts beyond |z| > {r.threshold} "
                   f"on {r.as_of:%Y-%m-%d}")
@@ -25,10 +25,10 @@ def cmd_extremes(args: argparse.Namespace) -> int:
 
 
 def cmd_momentum(args: argparse.Namespace) -> int:
-    from equity_factors.workflows.signals import momentum
+    from equity_factors.workflows.signals import MomentumRequest, momentum
 
-    out = momentum(context(args), factor_request(args), factor=args.factor, argv=args.argv,
-                   output_dir=args.output_dir)
+    request = MomentumRequest(factor_request(args), factor=args.factor)
+    out = momentum(context(args), request, argv=args.argv, output_dir=args.output_dir)
     console.print(table(out.result.summary(), title=f"{out.result.factor}: momentum"))
     console.print(f"signal: [bold]{out.result.signal}[/] (score {out.result.score:+.2f})")
     print_run(out.run)
@@ -36,11 +36,12 @@ def cmd_momentum(args: argparse.Namespace) -> int:
 
 
 def cmd_cross_section(args: argparse.Namespace) -> int:
-    from equity_factors.workflows.signals import cross_section
+    from equity_factors.workflows.signals import CrossSectionRequest, cross_section
 
-    out = cross_section(context(args), factor_request(args), top_pct=args.top_pct,
-                        bottom_pct=args.bottom_pct, argv=args.argv, results_path=args.results,
-                        output_dir=args.output_dir, method_given=args.method)
+    request = CrossSectionRequest(factor_request(args), top_pct=args.top_pct,
+                                  bottom_pct=args.bottom_pct, results=args.results,
+                                  check_method=args.method)
+    out = cross_section(context(args), request, argv=args.argv, output_dir=args.output_dir)
     res = out.result.ranking
     console.print(f"ranked by {out.result.basis}")
     console.print(table(res.long, title="Long candidates"))

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -23,6 +22,7 @@ from equity_factors.portfolio import (
     last_close,
 )
 from equity_factors.workflows.context import Context
+from equity_factors.workflows.requests import Request
 from equity_factors.data.panel import load_panel
 from equity_factors.workflows.factors import fit_factors, parse_as_of, resolve
 from equity_factors.workflows.optimize import (load_results, results_factor_request,
@@ -30,7 +30,7 @@ from equity_factors.workflows.optimize import (load_results, results_factor_requ
 
 
 @dataclass(frozen=True)
-class BasketRequest:
+class BasketRequest(Request):
     """The flags of ``eqf basket``: where the weights come from, plus the sizing ``spec``
     (:class:`~equity_factors.portfolio.BasketSpec`, validated when built)."""
 
@@ -64,9 +64,7 @@ def basket(ctx: Context, request: BasketRequest, *, argv: list[str],
     factor_request = results_factor_request(data, request.universe, universe.label, as_of,
                                             str(request.results), request.factor_method,
                                             "--factor-method")
-    run = Run(ctx.data_dir, "basket", argv,
-              {**{k: v for k, v in request.__dict__.items() if k != "spec"},
-               **asdict(spec)})
+    run = Run(ctx.data_dir, "basket", argv, request.to_dict())
     panel = load_panel(ctx.store, universe, factor_request.start, as_of,
                        extra_fields=("close", "volume"))
     basket_date = panel.prices.index[-1]

@@ -13,7 +13,7 @@ from equity_factors.metrics import performance_summary
 from equity_factors.report.figures import cumulative_returns_figure
 from equity_factors.workflows.context import Context
 from equity_factors.workflows.factors import FactorFit, FactorRequest, fit_factors
-from equity_factors.workflows.naming import Namer, names_for, neutral_names
+from equity_factors.workflows.naming import Namer, names_for
 from equity_factors.workflows.requests import Request
 
 OUTPUT_FILES = ("factor_returns.csv", "factor_loadings.csv", "factor_names.csv",

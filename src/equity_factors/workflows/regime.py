@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,11 +21,12 @@ from equity_factors.regime.hmm import (
 )
 from equity_factors.report.figures import regime_figure
 from equity_factors.workflows.context import Context
+from equity_factors.workflows.requests import Request
 from equity_factors.workflows.factors import FactorRequest, fit_factors
 
 
 @dataclass(frozen=True)
-class RegimeRequest:
+class RegimeRequest(Request):
     """The flags of ``eqf regime detect``."""
 
     factors: FactorRequest
@@ -39,11 +39,6 @@ class RegimeRequest:
     @property
     def seed(self) -> int:
         return self.factors.seed
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {f: getattr(self, f) for f in self.__dataclass_fields__
-                               if f != "factors"}
-        return {"factors": self.factors.to_dict(), **out}
 
 
 @dataclass(frozen=True)

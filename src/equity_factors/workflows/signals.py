@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import pandas as pd
 
@@ -19,6 +19,38 @@ from equity_factors.signals.momentum import MomentumResult, momentum_signals, se
 from equity_factors.workflows.context import Context
 from equity_factors.workflows.factors import FactorFit, FactorRequest, fit_factors
 from equity_factors.workflows.naming import Namer, names_for
+from equity_factors.workflows.requests import Request
+
+
+@dataclass(frozen=True)
+class ExtremesRequest(Request):
+    """The flags of ``eqf signals extremes``."""
+
+    factors: FactorRequest
+    threshold: float = 2.0
+    trade: bool = False
+
+
+@dataclass(frozen=True)
+class MomentumRequest(Request):
+    """The flags of ``eqf signals momentum``: ``factor`` is an id (F1) or a name given by
+    ``namer``."""
+
+    factors: FactorRequest
+    factor: str = "F1"
+    namer: Namer | None = "offline"
+
+
+@dataclass(frozen=True)
+class CrossSectionRequest(Request):
+    """The flags of ``eqf signals cross-section``. With ``results`` the factor model is the
+    file's; ``check_method`` is a method the user typed, refused when the file's differs."""
+
+    factors: FactorRequest
+    top_pct: float = 0.1
+    bottom_pct: float = 0.1
+    results: str | None = None
+    check_method: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,21 +79,21 @@ def _write(run: Run, payloads: dict[str, bytes], output_dir: str | Path | None) 
             for name, data in payloads.items()}
 
 
-def _finish(run: Run, fit: FactorFit, request: FactorRequest, headline: dict) -> None:
-    run.params.update({k: getattr(fit.request, k) for k in fit.request.__dataclass_fields__})
-    run.finish(fingerprint=fit.panel.fingerprint, seed=request.seed, headline=headline)
+def _finish(run: Run, fit: FactorFit, request: Request, headline: dict) -> None:
+    """Record the request as it ran (its factor request normalized) and close the run."""
+    run.params.update({**request.to_dict(), "factors": fit.request.to_dict()})
+    run.finish(fingerprint=fit.panel.fingerprint, seed=fit.request.seed, headline=headline)
 
 
-def extremes(ctx: Context, request: FactorRequest, *, threshold: float, trade: bool,
-             argv: list[str], output_dir: str | Path | None = None
-             ) -> SignalsOutcome[ExtremesResult]:
+def extremes(ctx: Context, request: ExtremesRequest, *, argv: list[str],
+             output_dir: str | Path | None = None) -> SignalsOutcome[ExtremesResult]:
     """Factors whose latest return or cumulative level is beyond ``threshold`` z-scores."""
-    if threshold <= 0:
-        raise UserError(f"--threshold must be positive, not {threshold}")
-    run = Run(ctx.data_dir, "signals extremes", argv, {"threshold": threshold, "trade": trade})
-    fit = fit_factors(ctx, request)
+    if request.threshold <= 0:
+        raise UserError(f"--threshold must be positive, not {request.threshold}")
+    run = Run(ctx.data_dir, "signals extremes", argv, {})
+    fit = fit_factors(ctx, request.factors)
     returns = fit.result.factor_returns.dropna(how="all")
-    result: ExtremesResult = extreme_alerts(returns, threshold, trade=trade)
+    result: ExtremesResult = extreme_alerts(returns, request.threshold, trade=request.trade)
     files = _write(run, {"extreme_alerts.csv": csv_bytes(result.alerts, index=False),
                          "factor_zscores.csv": csv_bytes(result.zscores)}, output_dir)
     _finish(run, fit, request, {"as_of": str(pd.Timestamp(result.as_of).date()),
@@ -73,17 +105,17 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_") or "factor"
 
 
-def momentum(ctx: Context, request: FactorRequest, *, factor: str, argv: list[str],
-             output_dir: str | Path | None = None,
-             namer: Namer | None = "offline") -> SignalsOutcome[MomentumResult]:
+def momentum(ctx: Context, request: MomentumRequest, *, argv: list[str],
+             output_dir: str | Path | None = None) -> SignalsOutcome[MomentumResult]:
     """RSI, MACD, ADX and z-score of one factor (by id, or by the name ``namer`` gives it),
     its state and a chart."""
-    run = Run(ctx.data_dir, "signals momentum", argv, {"factor": factor, "namer": namer})
-    fit = fit_factors(ctx, request)
+    factor = request.factor
+    run = Run(ctx.data_dir, "signals momentum", argv, {})
+    fit = fit_factors(ctx, request.factors)
     returns = fit.result.factor_returns.dropna(how="all")
     name_map = None
-    if namer is not None and factor not in returns.columns:
-        names = names_for(ctx, fit, namer)
+    if request.namer is not None and factor not in returns.columns:
+        names = names_for(ctx, fit, request.namer)
         name_map = dict(zip(names["factor"], names["name"]))
     series = select_factor(returns, factor, name_map)
     column = series.name
@@ -103,30 +135,29 @@ def momentum(ctx: Context, request: FactorRequest, *, factor: str, argv: list[st
     return SignalsOutcome(fit, result, run, files)
 
 
-def cross_section(ctx: Context, request: FactorRequest, *, top_pct: float, bottom_pct: float,
-                  argv: list[str], results_path: str | Path | None = None,
-                  output_dir: str | Path | None = None,
-                  method_given: str | None = None) -> SignalsOutcome[CrossSectionSignals]:
+def cross_section(ctx: Context, request: CrossSectionRequest, *, argv: list[str],
+                  output_dir: str | Path | None = None) -> SignalsOutcome[CrossSectionSignals]:
     """Stocks ranked by composite factor score: the optimized blend's composite when a results
     file is given, else an equal-weight blend of the factors' standardized weights.
 
     With a results file the factor model is the file's (refit on data up to ``request.end``),
     and the blend weights are those in force on the last date, exactly as ``eqf basket`` takes
-    them; a results file of another universe, or ``method_given`` (a method the user typed)
+    them; a results file of another universe, or ``check_method`` (a method the user typed)
     other than the file's, is refused.
     """
+    top_pct, bottom_pct, results_path = request.top_pct, request.bottom_pct, request.results
+    factors = request.factors
     data = None
     if results_path is not None:
         from equity_factors.workflows.factors import resolve
         from equity_factors.workflows.optimize import load_results, results_factor_request
 
         data = load_results(results_path)
-        universe = resolve(ctx, request.universe)
-        request = results_factor_request(data, request.universe, universe.label, request.end,
-                                         str(results_path), method_given)
-    run = Run(ctx.data_dir, "signals cross-section", argv,
-              {"top_pct": top_pct, "bottom_pct": bottom_pct, "results": str(results_path)})
-    fit = fit_factors(ctx, request)
+        universe = resolve(ctx, factors.universe)
+        factors = results_factor_request(data, factors.universe, universe.label, factors.end,
+                                         str(results_path), request.check_method)
+    run = Run(ctx.data_dir, "signals cross-section", argv, {})
+    fit = fit_factors(ctx, factors)
     weights = fit.result.weights
     if data is not None:
         from equity_factors.portfolio.basket import composite_scores
@@ -151,10 +182,11 @@ def cross_section(ctx: Context, request: FactorRequest, *, top_pct: float, botto
 
 def run_all_signals(ctx: Context, request: FactorRequest, output_dir: Path) -> str:
     """The demo's signals stage: extremes with trades, momentum of F1, cross-section ranks."""
-    ex = extremes(ctx, request, threshold=2.0, trade=True, argv=["demo", "signals"],
+    argv = ["demo", "signals"]
+    ex = extremes(ctx, ExtremesRequest(request, threshold=2.0, trade=True), argv=argv,
                   output_dir=output_dir)
-    mo = momentum(ctx, request, factor="F1", argv=["demo", "signals"], output_dir=output_dir)
-    cs = cross_section(ctx, request, top_pct=0.2, bottom_pct=0.2, argv=["demo", "signals"],
+    mo = momentum(ctx, MomentumRequest(request, factor="F1"), argv=argv, output_dir=output_dir)
+    cs = cross_section(ctx, CrossSectionRequest(request, top_pct=0.2, bottom_pct=0.2), argv=argv,
                        output_dir=output_dir)
     ranking = cs.result.ranking
     return (f"{len(ex.result.alerts)} extreme alerts; F1 momentum signal {mo.result.signal}; "
