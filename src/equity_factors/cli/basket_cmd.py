@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from equity_factors.cli.common import context, print_files, print_run
-from equity_factors.cli.console import console, table
+from equity_factors.cli.console import console, progress_factory, table
 
 
 #: Number formats of the positions table: dollars to the dollar, prices to the cent.
@@ -23,7 +23,8 @@ def cmd_basket(args: argparse.Namespace) -> int:
         max_weight=args.max_weight, min_price=args.min_price, min_adv=args.min_adv)
     request = BasketRequest(results=args.results, universe=args.universe, spec=spec,
                             factor_method=args.factor_method, as_of=args.as_of, diff=args.diff)
-    out = basket(context(args), request, argv=args.argv, output=args.output)
+    with progress_factory() as progress:
+        out = basket(context(args, progress), request, argv=args.argv, output=args.output)
     s = out.summary
     console.print(f"factor weights: {out.theta_note}")
     console.print(table(out.basket.positions.set_index("ticker"), title="Basket", max_rows=30,

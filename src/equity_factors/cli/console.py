@@ -150,7 +150,8 @@ def kv_table(items: dict, title: str | None = None) -> Table:
 
 @contextmanager
 def progress_factory() -> Iterator[Callable[[str, int | None], Callable[..., None]]]:
-    """Yields ``make(label, total) -> advance(done=None, **fields)`` backed by one rich Progress.
+    """Yields ``make(label, total) -> advance(done=None, info="", total=None)`` backed by one
+    rich Progress (``total`` sets or corrects the bar's total).
 
     Hidden when stderr is not a terminal (CI, pipes): no progress noise in captured output.
     """
@@ -163,7 +164,9 @@ def progress_factory() -> Iterator[Callable[[str, int | None], Callable[..., Non
     def make(label: str, total: int | None) -> Callable[..., None]:
         task = progress.add_task(label, total=total, info="")
 
-        def advance(done: int | None = None, info: str = "") -> None:
+        def advance(done: int | None = None, info: str = "", total: int | None = None) -> None:
+            if total is not None:  # a step may learn its total once it starts
+                progress.update(task, total=total)
             if done is None:
                 progress.advance(task)
             else:

@@ -7,7 +7,7 @@ import argparse
 from equity_factors.cli.common import (add_factor_model, add_naming, add_period, add_universe,
                                        context, factor_request, naming_notes, print_files,
                                        print_notes, print_run)
-from equity_factors.cli.console import console, table
+from equity_factors.cli.console import console, progress_factory, table
 
 
 #: The columns of factor_summary.csv shown in the terminal (the file has them all).
@@ -18,14 +18,14 @@ SUMMARY_COLUMNS = ["name", "annualized_return", "annualized_volatility", "sharpe
 def cmd_discover(args: argparse.Namespace) -> int:
     from equity_factors.workflows.discover import discover
 
-    ctx = context(args)
     names_fn = None
     if args.name_factors:
         from equity_factors.cli.naming_hook import names_function
 
         names_fn = names_function(args)
-    outcome = discover(ctx, factor_request(args), argv=args.argv, output_dir=args.output_dir,
-                       names_fn=names_fn)
+    with progress_factory() as progress:
+        outcome = discover(context(args, progress), factor_request(args), argv=args.argv,
+                           output_dir=args.output_dir, names_fn=names_fn)
     fit = outcome.fit
     console.print(f"{fit.universe.label}: {len(fit.panel.symbols)} stocks "
                   f"({len(fit.panel.dropped)} dropped), {fit.result.method} "

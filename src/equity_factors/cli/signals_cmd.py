@@ -6,7 +6,7 @@ import argparse
 
 from equity_factors.cli.common import (add_factor_model, add_period, add_universe, context,
                                        factor_request, print_files, print_run)
-from equity_factors.cli.console import console, kv_table, table
+from equity_factors.cli.console import console, kv_table, progress_factory, table
 
 
 #: The alerts of ``signals extremes`` in two tables that fit 80 columns: the event (its
@@ -24,8 +24,9 @@ ALERT_FORMATS = {"zscore": "{:+.2f}", "hit_rate": "{:.2f}", "mean_reversion": "{
 def cmd_extremes(args: argparse.Namespace) -> int:
     from equity_factors.workflows.signals import extremes
 
-    out = extremes(context(args), factor_request(args), threshold=args.threshold,
-                   trade=args.trade, argv=args.argv, output_dir=args.output_dir)
+    with progress_factory() as progress:
+        out = extremes(context(args, progress), factor_request(args), threshold=args.threshold,
+                       trade=args.trade, argv=args.argv, output_dir=args.output_dir)
     r = out.result
     console.print(f"{out.fit.universe.label}: {len(r.alerts)} alerts beyond |z| > {r.threshold} "
                   f"on {r.as_of:%Y-%m-%d}")
@@ -46,17 +47,18 @@ def cmd_extremes(args: argparse.Namespace) -> int:
 def cmd_momentum(args: argparse.Namespace) -> int:
     from equity_factors.workflows.signals import momentum
 
-    ctx = context(args)
-    names = None
-    try:
-        from equity_factors.workflows.factors import fit_factors
-        from equity_factors.workflows.naming import name_factors
+    with progress_factory() as progress:
+        ctx = context(args, progress)
+        names = None
+        try:
+            from equity_factors.workflows.factors import fit_factors
+            from equity_factors.workflows.naming import name_factors
 
-        names = name_factors(ctx, fit_factors(ctx, factor_request(args)), namer="offline")
-    except ImportError:
-        pass
-    out = momentum(ctx, factor_request(args), factor=args.factor, argv=args.argv,
-                   output_dir=args.output_dir, names=names)
+            names = name_factors(ctx, fit_factors(ctx, factor_request(args)), namer="offline")
+        except ImportError:
+            pass
+        out = momentum(ctx, factor_request(args), factor=args.factor, argv=args.argv,
+                       output_dir=args.output_dir, names=names)
     console.print(table(out.result.summary(), title=f"{out.result.factor}: momentum"))
     console.print(f"signal: [bold]{out.result.signal}[/] (score {out.result.score:+.2f})")
     print_files(out.files)
@@ -67,9 +69,11 @@ def cmd_momentum(args: argparse.Namespace) -> int:
 def cmd_cross_section(args: argparse.Namespace) -> int:
     from equity_factors.workflows.signals import cross_section
 
-    out = cross_section(context(args), factor_request(args), top_pct=args.top_pct,
-                        bottom_pct=args.bottom_pct, argv=args.argv, results_path=args.results,
-                        output_dir=args.output_dir, method_given=args.method)
+    with progress_factory() as progress:
+        out = cross_section(context(args, progress), factor_request(args), top_pct=args.top_pct,
+                            bottom_pct=args.bottom_pct, argv=args.argv,
+                            results_path=args.results, output_dir=args.output_dir,
+                            method_given=args.method)
     res = out.result["result"]
     console.print(f"ranked by {out.result['basis']}")
     console.print(table(res.long, title="Long candidates"))
@@ -91,7 +95,9 @@ def cmd_regime(args: argparse.Namespace) -> int:
     request = RegimeRequest(factor_request(args), n_regimes=args.regimes, predict=args.predict,
                             refit_every=args.refit_every, min_train=args.min_train,
                             restarts=args.restarts)
-    out = detect(context(args), request, argv=args.argv, output_dir=args.output_dir)
+    with progress_factory() as progress:
+        out = detect(context(args, progress), request, argv=args.argv,
+                     output_dir=args.output_dir)
     r = out.result
     console.print(table(r.summary(), title="Regimes (latest model)", float_format="{:,.3f}",
                         labels=REGIME_LABELS))
