@@ -306,3 +306,16 @@ def test_pca_recovers_the_synthetic_markets_factors() -> None:
     assert share > 0.9
     beta = truth.static_loadings.loc[symbols, "market"].to_numpy() / sd
     assert np.degrees(subspace_angles(res.loadings.to_numpy(), beta[:, None])).max() < 8.0
+
+
+def test_callback_counts_the_windows_and_changes_nothing(small_panel, rolling_base) -> None:
+    calls: list[tuple[int, int]] = []
+    result = fit_factor_model(small_panel, "pca", 3, lookback=LOOKBACK, refit=REFIT,
+                              random_state=0, callback=lambda i, n: calls.append((i, n)))
+    n_windows = len(range(LOOKBACK, len(small_panel), REFIT))
+    assert n_windows == len(result.fits) > 1
+    assert calls == [(i, n_windows) for i in range(1, n_windows + 1)]
+    pd.testing.assert_frame_equal(result.factor_returns, rolling_base["pca"].factor_returns)
+    one: list[tuple[int, int]] = []
+    fit_factor_model(small_panel, "pca", 3, mode="in-sample", callback=lambda i, n: one.append((i, n)))
+    assert one == [(1, 1)]

@@ -277,3 +277,14 @@ def test_bad_input(small):
         RegimeHMM(2).filter(features)
     with pytest.raises(UserError, match="horizon"):
         predict_regime_probabilities([0.5, 0.5], np.eye(2), 0)
+
+
+def test_callback_reports_each_refit_and_changes_nothing(small):
+    returns, kwargs, base = small
+    features = regime_features(returns, include_vol=True, vol_window=10)
+    calls = []
+    result = detect_regimes(features, **kwargs, callback=lambda i, n: calls.append((i, n)))
+    n_refits = len(range(kwargs["min_train"], len(features), kwargs["refit_every"]))
+    assert n_refits == len(result.fits) == 3
+    assert calls == [(i, n_refits) for i in range(1, n_refits + 1)]
+    pd.testing.assert_frame_equal(result.probabilities, base.probabilities)

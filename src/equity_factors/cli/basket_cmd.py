@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from equity_factors.cli.common import context, print_run
-from equity_factors.cli.console import console, table
+from equity_factors.cli.common import context, print_files, print_run
+from equity_factors.cli.console import console, progress_factory, table
+
+
+#: Number formats of the positions table: dollars to the dollar, prices to the cent.
+POSITION_FORMATS = {"last_price": "{:,.2f}", "position_dollars": "{:,.0f}",
+                    "target_weight": "{:.3f}", "composite_score": "{:.4f}"}
 
 
 def cmd_basket(args: argparse.Namespace) -> int:
@@ -18,12 +23,14 @@ def cmd_basket(args: argparse.Namespace) -> int:
         max_weight=args.max_weight, min_price=args.min_price, min_adv=args.min_adv)
     request = BasketRequest(results=args.results, universe=args.universe, spec=spec,
                             factor_method=args.factor_method, as_of=args.as_of, diff=args.diff)
-    out = basket(context(args), request, argv=args.argv, output=args.output)
+    with progress_factory() as progress:
+        out = basket(context(args, progress), request, argv=args.argv, output=args.output)
     s = out.summary
     console.print(f"factor weights: {out.theta_note}")
-    console.print(table(out.basket.positions.set_index("ticker")[
-        ["side", "shares", "last_price", "position_dollars", "target_weight", "composite_score",
-         "sector"]], title="Basket", max_rows=30))
+    console.print(table(out.basket.positions.set_index("ticker"), title="Basket", max_rows=30,
+                        columns=["side", "shares", "last_price", "position_dollars",
+                                 "target_weight", "composite_score", "sector"],
+                        formats=POSITION_FORMATS))
     console.print(table(s.to_frame().set_index("metric"), title="Summary", float_format="{:,.2f}"))
     if len(s.sector_net):
         console.print(table(s.sector_net.rename("net_dollars").to_frame(),
@@ -39,8 +46,7 @@ def cmd_basket(args: argparse.Namespace) -> int:
                       f"(see basket_summary.json)")
     if out.trades is not None:
         console.print(table(out.trades.set_index("ticker"), title="Trades to reach the new basket"))
-    for name, path in out.files.items():
-        console.print(f"wrote {name}: {path}")
+    print_files(out.files)
     print_run(out.run)
     return 0
 

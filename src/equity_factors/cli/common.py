@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, cast
 
 from equity_factors.cli.console import console
@@ -64,8 +66,26 @@ def factor_request(args: argparse.Namespace):
                          min_coverage=args.min_coverage)
 
 
+def print_path(prefix: str, path: str | os.PathLike[str]) -> None:
+    """Print ``prefix path`` on one line when it fits the console, else the prefix and then
+    the path alone on the next line. A path is never split (it stays copyable): one longer
+    than the console is printed whole, past the edge."""
+    text = str(path)
+    if len(prefix) + 1 + len(text) <= console.width:
+        console.print(f"{prefix} {text}", markup=False, highlight=False, soft_wrap=True)
+    else:
+        console.print(prefix, markup=False, highlight=False)
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def print_files(files: Mapping[str, str | os.PathLike[str]]) -> None:
+    """One ``wrote <path>`` line per file a command wrote (``files``: output name -> path)."""
+    for path in files.values():
+        print_path("wrote", path)
+
+
 def print_run(run) -> None:
-    console.print(f"run {run.run_id} recorded in {run.folder}")
+    print_path(f"run {run.run_id} recorded in", run.folder)
 
 
 def print_notes(notes) -> None:

@@ -17,7 +17,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         result = run_demo(ctx, args.output_dir, say=lambda s: console.print(f"[bold]>[/] {s}"))
     frame = pd.DataFrame(result.stages, columns=["stage", "result"]).set_index("stage")
     console.print(table(frame, title="Demo"))
-    console.print(f"results in {result.output_dir}")
+    # the demo's one answer, kept on one line to copy or grep (never wrapped at the console
+    # width, unlike the other commands' path lines, see cli.common.print_path)
+    console.print(f"results in {result.output_dir}", markup=False, soft_wrap=True)
     return 0
 
 

@@ -7,8 +7,8 @@ import argparse
 
 
 from equity_factors.cli.common import (add_factor_model, add_naming, add_period, add_universe,
-                                       context, factor_request, namer, naming_notes, print_notes,
-                                       print_run)
+                                       context, factor_request, namer, naming_notes, print_files,
+                                       print_notes, print_run)
 from equity_factors.errors import UserError
 from equity_factors.cli.console import console, kv_table, progress_factory, table
 
@@ -50,8 +50,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         out.results["overfitting"]["status"], "green")
     console.print(f"[{style}]verdict: {out.results['overfitting']['verdict']}[/]")
     print_notes(list(out.fit.result.warnings) + list(out.fit.notes) + naming_notes(out.names))
-    for key, path in out.files.items():
-        console.print(f"wrote {key}: {path}")
+    print_files(out.files)
     print_run(out.run)
     return 0
 

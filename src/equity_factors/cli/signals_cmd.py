@@ -5,21 +5,42 @@ from __future__ import annotations
 import argparse
 
 from equity_factors.cli.common import (add_factor_model, add_period, add_universe, context,
-                                       factor_request, print_run)
-from equity_factors.cli.console import console, kv_table, table
+                                       factor_request, print_files, print_run)
+from equity_factors.cli.console import console, kv_table, progress_factory, table
+
+
+#: The alerts of ``signals extremes`` in two tables that fit 80 columns: the event (its
+#: date is the as-of date printed above it, its value is in the z-score table) and, with
+#: --trade, the suggested trade.
+ALERT_COLUMNS = ("factor", "kind", "zscore", "direction", "hit_rate", "n_events",
+                 "mean_reversion", "half_life")
+TRADE_COLUMNS = ("factor", "kind", "action", "size", "holding_days")
+ALERT_LABELS = {"zscore": "z", "direction": "dir", "hit_rate": "hit", "n_events": "events",
+                "mean_reversion": "mean rev", "holding_days": "days"}
+ALERT_FORMATS = {"zscore": "{:+.2f}", "hit_rate": "{:.2f}", "mean_reversion": "{:+.4f}",
+                 "half_life": "{:.1f}", "size": "{:.4f}"}
 
 
 def cmd_extremes(args: argparse.Namespace) -> int:
     from equity_factors.workflows.signals import ExtremesRequest, extremes
 
     request = ExtremesRequest(factor_request(args), threshold=args.threshold, trade=args.trade)
-    out = extremes(context(args), request, argv=args.argv, output_dir=args.output_dir)
+    with progress_factory() as progress:
+        out = extremes(context(args, progress), request, argv=args.argv,
+                       output_dir=args.output_dir)
     r = out.result
     console.print(f"{out.fit.universe.label}: {len(r.alerts)} alerts beyond |z| > {r.threshold} "
                   f"on {r.as_of:%Y-%m-%d}")
     console.print(table(r.zscores, title="Factor z-scores"))
     if len(r.alerts):
-        console.print(table(r.alerts, title="Alerts", index=False))
+        console.print(table(r.alerts, title="Alerts", index=False, columns=[
+            c for c in ALERT_COLUMNS if c in r.alerts.columns], labels=ALERT_LABELS,
+            formats=ALERT_FORMATS))
+        trade = [c for c in TRADE_COLUMNS if c in r.alerts.columns]
+        if len(trade) > 2:
+            console.print(table(r.alerts, title="Suggested trades", index=False, columns=trade,
+                                labels=ALERT_LABELS, formats=ALERT_FORMATS))
+    print_files(out.files)
     print_run(out.run)
     return 0
 
@@ -28,9 +49,12 @@ def cmd_momentum(args: argparse.Namespace) -> int:
     from equity_factors.workflows.signals import MomentumRequest, momentum
 
     request = MomentumRequest(factor_request(args), factor=args.factor)
-    out = momentum(context(args), request, argv=args.argv, output_dir=args.output_dir)
+    with progress_factory() as progress:
+        out = momentum(context(args, progress), request, argv=args.argv,
+                       output_dir=args.output_dir)
     console.print(table(out.result.summary(), title=f"{out.result.factor}: momentum"))
     console.print(f"signal: [bold]{out.result.signal}[/] (score {out.result.score:+.2f})")
+    print_files(out.files)
     print_run(out.run)
     return 0
 
@@ -41,13 +65,22 @@ def cmd_cross_section(args: argparse.Namespace) -> int:
     request = CrossSectionRequest(factor_request(args), top_pct=args.top_pct,
                                   bottom_pct=args.bottom_pct, results=args.results,
                                   check_method=args.method)
-    out = cross_section(context(args), request, argv=args.argv, output_dir=args.output_dir)
+    with progress_factory() as progress:
+        out = cross_section(context(args, progress), request, argv=args.argv,
+                            output_dir=args.output_dir)
     res = out.result.ranking
     console.print(f"ranked by {out.result.basis}")
     console.print(table(res.long, title="Long candidates"))
     console.print(table(res.short, title="Short candidates"))
+    print_files(out.files)
     print_run(out.run)
     return 0
+
+
+#: Headers of the regime summary: per-state statistics, short enough for 80 columns.
+REGIME_LABELS = {"ann_mean": "mean", "ann_vol": "vol", "persistence": "persist",
+                 "expected_duration": "E[spell]", "share_of_days": "share",
+                 "mean_spell_days": "spell"}
 
 
 def cmd_regime(args: argparse.Namespace) -> int:
@@ -56,9 +89,12 @@ def cmd_regime(args: argparse.Namespace) -> int:
     request = RegimeRequest(factor_request(args), n_regimes=args.regimes, predict=args.predict,
                             refit_every=args.refit_every, min_train=args.min_train,
                             restarts=args.restarts)
-    out = detect(context(args), request, argv=args.argv, output_dir=args.output_dir)
+    with progress_factory() as progress:
+        out = detect(context(args, progress), request, argv=args.argv,
+                     output_dir=args.output_dir)
     r = out.result
-    console.print(table(r.summary(), title="Regimes (latest model)"))
+    console.print(table(r.summary(), title="Regimes (latest model)", float_format="{:,.3f}",
+                        labels=REGIME_LABELS))
     console.print(kv_table({"date": f"{r.probabilities.index[-1]:%Y-%m-%d}",
                             "regime": f"{r.current_regime} ({r.current_label})",
                             **{f"P(regime {k})": f"{v:.2f}"
@@ -66,6 +102,7 @@ def cmd_regime(args: argparse.Namespace) -> int:
                            title="Now (forward-filtered)"))
     console.print(table(out.forecast, title=f"Next {args.predict} days"))
     console.print(table(out.allocation, title="Regime-conditional factor allocation"))
+    print_files(out.files)
     print_run(out.run)
     return 0
 

@@ -41,12 +41,23 @@ def json_bytes(obj: Any) -> bytes:
 
 
 def figure_bytes(fig: Any, dpi: int = 110) -> bytes:
-    """A matplotlib figure as PNG bytes (the figure is closed afterwards)."""
-    import matplotlib.pyplot as plt
+    """A matplotlib figure as PNG bytes, rendered by the Agg canvas (no backend, no pyplot).
 
+    A figure built with ``matplotlib.figure.Figure`` gets an Agg canvas; a figure made by
+    pyplot keeps its own and is closed afterwards (released from pyplot's registry).
+    """
+    import sys
+
+    from matplotlib.backend_bases import FigureCanvasBase
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if type(fig.canvas) is FigureCanvasBase:
+        FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close(fig)
     return buf.getvalue()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -191,6 +191,7 @@ def fit_factor_model(returns: pd.DataFrame, method: str, n_factors: int | None,
                      min_coverage: float = 0.9, random_state: object = None,
                      characteristics: Mapping[str, pd.DataFrame] | None = None,
                      sectors: pd.Series | None = None,
+                     callback: Callable[[int, int], None] | None = None,
                      **method_params: object) -> FactorModelResult:
     """Fit a factor model and compute its factor-mimicking portfolio returns.
 
@@ -232,6 +233,10 @@ def fit_factor_model(returns: pd.DataFrame, method: str, n_factors: int | None,
         For ``fundamental`` only (see :class:`FundamentalFactors`); default: momentum, low
         volatility and beta computed from ``returns`` (``technical_characteristics``), no
         sectors (an intercept instead).
+    callback : callable(i, n), optional
+        Called after each fit window with the number of windows done and their total (one
+        window in-sample; ``fundamental`` reports its regressions as one step), for progress
+        bars; it should do nothing to the data.
     **method_params
         Hyperparameters of the method's estimator (e.g. ``max_iter``).
 
@@ -251,9 +256,12 @@ def fit_factor_model(returns: pd.DataFrame, method: str, n_factors: int | None,
     seed = sklearn_seed(random_state)
     estimator = make_estimator(name, n_factors, random_state=seed, **method_params)
     if name == "fundamental":
-        return _fit_fundamental(frame, estimator, mode_name, lookback, refit,
-                                float(min_coverage), seed, characteristics, sectors,
-                                dict(method_params))
+        result = _fit_fundamental(frame, estimator, mode_name, lookback, refit,
+                                  float(min_coverage), seed, characteristics, sectors,
+                                  dict(method_params))
+        if callback is not None:
+            callback(1, 1)
+        return result
     if characteristics is not None or sectors is not None:
         raise ParameterError(f"characteristics and sectors are used by the fundamental method "
                              f"only, not {name}; drop them or use method fundamental",
@@ -290,7 +298,7 @@ def fit_factor_model(returns: pd.DataFrame, method: str, n_factors: int | None,
     # Each window's linear algebra is small (a T x T eigenproblem): BLAS threads only add
     # synchronization and, on a busy machine, spin-waiting (a 7 s rolling PCA took 60 s).
     with threadpool_limits(limits=1, user_api="blas"):
-        for a, b, c, d in windows:
+        for done, (a, b, c, d) in enumerate(windows, start=1):
             win = values[a:b]
             count = (~np.isnan(win)).sum(axis=0)
             present = count > 0
@@ -344,6 +352,8 @@ def fit_factor_model(returns: pd.DataFrame, method: str, n_factors: int | None,
                 "n_iter": raw.n_iter if raw.n_iter is not None else pd.NA,
             })
             prev_idx, prev_w = idx, weights
+            if callback is not None:
+                callback(done, len(windows))
 
     notes: list[str] = []
     if messages:

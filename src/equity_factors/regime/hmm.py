@@ -7,7 +7,7 @@ import math
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, Literal
+from typing import Any, Callable, Iterator, Literal
 
 import numpy as np
 import pandas as pd
@@ -566,7 +566,8 @@ class RegimeResult:
 def detect_regimes(features: pd.DataFrame, n_regimes: int = 3, refit_every: int = 252,
                    min_train: int = 504, n_restarts: int = 5, random_state: SeedLike = None,
                    *, covariance_type: CovarianceType = "full", n_iter: int = 100,
-                   tol: float = 1e-3) -> RegimeResult:
+                   tol: float = 1e-3,
+                   callback: Callable[[int, int], None] | None = None) -> RegimeResult:
     """Point-in-time regime path with an expanding-window refit schedule.
 
     Refits happen at rows ``min_train, min_train + refit_every, ...`` (anchored at the first
@@ -590,6 +591,9 @@ def detect_regimes(features: pd.DataFrame, n_regimes: int = 3, refit_every: int 
     random_state : int, Generator or None
     covariance_type : {"full", "diag"}, default "full"
     n_iter, tol : EM settings per restart
+    callback : callable(i, n), optional
+        Called after each refit with the number of refits done and their total (for progress
+        bars; it should do nothing to the data).
 
     Returns
     -------
@@ -617,7 +621,8 @@ def detect_regimes(features: pd.DataFrame, n_regimes: int = 3, refit_every: int 
     labels = np.full(n, None, dtype=object)
     fits: list[RegimeFit] = []
     model: RegimeHMM | None = None
-    for p in range(min_train, n, refit_every):
+    refits = range(min_train, n, refit_every)
+    for done, p in enumerate(refits, start=1):
         end = min(p + refit_every, n)
         model = RegimeHMM(n_regimes=n_regimes, covariance_type=covariance_type,
                           n_restarts=n_restarts, n_iter=n_iter, tol=tol,
@@ -633,6 +638,8 @@ def detect_regimes(features: pd.DataFrame, n_regimes: int = 3, refit_every: int 
             state_mean=tuple(map(float, model.state_mean_)),
             state_vol=tuple(map(float, model.state_vol_)),
         ))
+        if callback is not None:
+            callback(done, len(refits))
     assert model is not None
     prob_frame = pd.DataFrame(probs, index=features.index, columns=range(n_regimes))
     valid = ~np.isnan(probs).any(axis=1)

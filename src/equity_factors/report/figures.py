@@ -1,81 +1,175 @@
-"""Figures as matplotlib objects: the caller saves them (nothing here writes or shows)."""
+"""Figures as matplotlib objects: the caller saves them (nothing here writes or shows).
+
+Built with the object-oriented API (``matplotlib.figure.Figure``), never ``pyplot``: no backend
+is chosen, no global state (rcParams, the figure registry) is touched, and a figure is saved by
+whoever holds it (``data.outputs.figure_bytes`` renders it with the Agg canvas).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-import matplotlib
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
 
-matplotlib.use("Agg")  # no display: figures are rendered to files
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+#: Qualitative colours (matplotlib's tab10), one per series; tab20 beyond ten.
+_SERIES_10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+              "#7f7f7f", "#bcbd22", "#17becf")
+_SERIES_20 = ("#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728",
+              "#ff9896", "#9467bd", "#c5b0d5", "#8c564b", "#c49c94", "#e377c2", "#f7b6d2",
+              "#7f7f7f", "#c7c7c7", "#bcbd22", "#dbdb8d", "#17becf", "#9edae5")
+
+#: Regime shading, calm to volatile (regimes are numbered by volatility): green, blue, orange,
+#: red, then further distinct hues. Two regimes take green/red, three green/orange/red.
+_REGIME_COLOURS = ("#2ca02c", "#1f77b4", "#ff7f0e", "#d62728", "#9467bd", "#8c564b",
+                   "#e377c2", "#17becf")
+_REGIME_ALPHA = 0.35
+_NO_REGIME_COLOUR = "#bdbdbd"
+
+
+def series_colours(n: int) -> list[str]:
+    """``n`` distinguishable colours for line series (repeats only beyond 20)."""
+    palette = _SERIES_10 if n <= 10 else _SERIES_20
+    return [palette[i % len(palette)] for i in range(n)]
+
+
+def regime_colours(n_regimes: int) -> list[str]:
+    """One distinct colour per regime code ``0..n_regimes-1`` (calm to volatile)."""
+    if n_regimes <= 2:
+        return [_REGIME_COLOURS[0], _REGIME_COLOURS[3]][:max(n_regimes, 1)]
+    if n_regimes == 3:
+        return [_REGIME_COLOURS[0], _REGIME_COLOURS[2], _REGIME_COLOURS[3]]
+    return [_REGIME_COLOURS[i % len(_REGIME_COLOURS)] for i in range(n_regimes)]
+
+
+def growth_label(value: float, _pos: object = None) -> str:
+    """A growth multiple as a plain label: 0.25x, 0.5x, 1x, 2x, 16x, 1,024x."""
+    if not np.isfinite(value) or value <= 0:
+        return ""
+    if value >= 1:
+        return f"{value:,.0f}x" if abs(value - round(value)) < 1e-9 else f"{value:,.2g}x"
+    return f"{value:.3g}x"
+
+
+def _growth_axis(ax: Axes, label: str) -> None:
+    """Log scale with ticks at powers of two labelled as multiples (no 4x10^0)."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=2.0, numticks=12))
+    ax.yaxis.set_major_formatter(FuncFormatter(growth_label))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylabel(label)
+
+
+def _date_axis(ax: Axes) -> None:
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=12)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 def cumulative_returns_figure(returns: pd.DataFrame, labels: Mapping[str, str] | None = None,
                               title: str = "Cumulative factor returns") -> Figure:
-    """Compounded growth of 1 for each column of ``returns`` (dates x series)."""
-    fig, ax = plt.subplots(figsize=(10, 5.5))
+    """Compounded growth of 1 for each column of ``returns`` (dates x series), log scale.
+
+    One line per column (labelled ``F1: name`` when ``labels`` names it) plus a grey line at 1x.
+    """
+    fig = Figure(figsize=(10, 5.5), layout="constrained")
+    ax = fig.add_subplot()
     wealth = (1.0 + returns.fillna(0.0)).cumprod()
-    for col in wealth.columns:
+    for col, colour in zip(wealth.columns, series_colours(len(wealth.columns))):
         label = str(col) if not labels or labels.get(col) in (None, col) else f"{col}: {labels[col]}"
-        ax.plot(wealth.index, wealth[col].to_numpy(), lw=1.1, label=label)
-    ax.axhline(1.0, color="0.6", lw=0.8)
-    ax.set_yscale("log")
-    ax.set_title(title)
-    ax.set_ylabel("growth of 1 (log scale)")
+        ax.plot(wealth.index, wealth[col].to_numpy(), lw=1.1, color=colour, label=label)
+    ax.axhline(1.0, color="0.45", lw=0.8, ls="--")
+    _growth_axis(ax, "growth of 1 (log scale)")
+    _date_axis(ax)
+    ax.set_xlabel("date")
+    ax.set_title(title, fontsize=12)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, ncol=2 if len(wealth.columns) > 6 else 1, loc="upper left")
-    fig.tight_layout()
+    ax.legend(fontsize=8, ncol=2 if len(wealth.columns) > 6 else 1, loc="upper left",
+              framealpha=0.85)
     return fig
 
 
 def indicator_figure(level: pd.Series, panels: Mapping[str, pd.DataFrame | pd.Series],
                      title: str, guides: Mapping[str, tuple[float, ...]] | None = None) -> Figure:
-    """A price-like level on top and one indicator per panel below (shared dates)."""
+    """A price-like level on top and one indicator per panel below (shared dates).
+
+    ``guides`` draws dashed horizontal lines per panel (e.g. RSI 30/70).
+    """
     n = 1 + len(panels)
-    fig, axes = plt.subplots(n, 1, figsize=(10, 2.2 * n + 1), sharex=True)
-    axes = np.atleast_1d(axes)
+    fig = Figure(figsize=(10, 2.2 * n + 1), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(n, 1, sharex=True))
     axes[0].plot(level.index, level.to_numpy(), lw=1.1, color="black")
-    axes[0].set_title(title)
+    axes[0].set_title(title, fontsize=12)
+    axes[0].set_ylabel("level (growth of 1)")
     axes[0].grid(True, alpha=0.3)
     for ax, (name, data) in zip(axes[1:], panels.items()):
         frame = data.to_frame(name) if isinstance(data, pd.Series) else data
-        for col in frame.columns:
-            ax.plot(frame.index, frame[col].to_numpy(), lw=1.0, label=str(col))
+        for col, colour in zip(frame.columns, series_colours(len(frame.columns))):
+            ax.plot(frame.index, frame[col].to_numpy(), lw=1.0, color=colour, label=str(col))
         for y in (guides or {}).get(name, ()):
-            ax.axhline(y, color="0.5", lw=0.7, ls="--")
+            ax.axhline(y, color="0.4", lw=0.8, ls="--")
         ax.set_ylabel(name)
         ax.grid(True, alpha=0.3)
         if len(frame.columns) > 1:
-            ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
+            ax.legend(fontsize=8, loc="upper left", ncol=len(frame.columns), framealpha=0.85)
+    _date_axis(axes[-1])
+    axes[-1].set_xlabel("date")
     return fig
+
+
+def _runs(values: Sequence[object]) -> list[tuple[int, int, object]]:
+    """Runs of equal values as (start, stop, value), stop exclusive; NA values form runs too."""
+    out: list[tuple[int, int, object]] = []
+    start = 0
+    for i in range(1, len(values) + 1):
+        if i == len(values) or not _same(values[i], values[start]):
+            out.append((start, i, values[start]))
+            start = i
+    return out
+
+
+def _same(a: object, b: object) -> bool:
+    a_na, b_na = bool(pd.isna(a)), bool(pd.isna(b))
+    return a_na and b_na or (not a_na and not b_na and a == b)
 
 
 def regime_figure(level: pd.Series, regimes: pd.Series, labels: Mapping[int, str] | None = None,
                   title: str = "Market with detected regimes") -> Figure:
-    """The market level with each day shaded by its regime (integer codes in ``regimes``)."""
-    fig, ax = plt.subplots(figsize=(10, 5))
-    ax.plot(level.index, level.to_numpy(), lw=1.0, color="black")
-    codes = regimes.reindex(level.index)
-    colors = plt.get_cmap("RdYlGn_r")(np.linspace(0.1, 0.9, max(int(codes.max()) + 1, 2)))
-    values = codes.to_numpy()
-    start = 0
-    seen: set[int] = set()
-    for i in range(1, len(values) + 1):
-        if i == len(values) or values[i] != values[start]:
-            if not pd.isna(values[start]):
-                code = int(values[start])
-                label = None if code in seen else (labels or {}).get(code, f"regime {code}")
-                seen.add(code)
-                ax.axvspan(level.index[start], level.index[i - 1], color=colors[code], alpha=0.3,
-                           lw=0, label=label)
-            start = i
-    ax.set_yscale("log")
-    ax.set_title(title)
+    """The market level (log scale) with each day shaded by its regime.
+
+    ``regimes`` holds integer codes (NaN where no regime is known yet, shaded grey); each code
+    gets its own colour and a legend entry ``code: label``.
+    """
+    fig = Figure(figsize=(10, 5), layout="constrained")
+    ax = fig.add_subplot()
+    codes = regimes.reindex(level.index).to_numpy(dtype=float)
+    known = codes[~np.isnan(codes)].astype(int)
+    n_codes = max(int(known.max()) + 1 if known.size else 0, len(labels or {}), 2)
+    colours = regime_colours(n_codes)
+    index = level.index
+    for start, stop, value in _runs(list(codes)):
+        right = index[stop] if stop < len(index) else index[-1]
+        if pd.isna(value):
+            ax.axvspan(index[start], right, color=_NO_REGIME_COLOUR, alpha=0.25, lw=0)
+        else:
+            ax.axvspan(index[start], right, color=colours[int(value)], alpha=_REGIME_ALPHA, lw=0)
+    ax.plot(index, level.to_numpy(), lw=1.0, color="black", label="market")
+    handles = [Patch(facecolor=colours[c], alpha=_REGIME_ALPHA,
+                     label=f"{c}: {(labels or {}).get(c, f'regime {c}')}")
+               for c in range(n_codes) if c in set(known.tolist()) or c in (labels or {})]
+    if np.isnan(codes).any():
+        handles.append(Patch(facecolor=_NO_REGIME_COLOUR, alpha=0.25, label="no regime yet"))
+    _growth_axis(ax, "growth of 1 (log scale)")
+    _date_axis(ax)
+    ax.set_xlabel("date")
+    ax.set_title(title, fontsize=12)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
+    ax.legend(handles=handles, fontsize=8, loc="upper left", framealpha=0.9, title="regime",
+              title_fontsize=8)
     return fig

@@ -208,12 +208,13 @@ def fit_factors(ctx: Context, request: FactorRequest, *, use_cache: bool = True,
                          f"-k {k} reduced to {len(chars)}")
             k = len(chars)
         kwargs.update(characteristics=chars, sectors=sectors)
+    bar = ctx.progress(f"fitting {request.method} factors", None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # kept in result.warnings and printed by the CLI
         result = fit_factor_model(panel.returns, request.method, k, mode=request.mode,
                                   lookback=request.lookback, refit=request.refit,
                                   min_coverage=request.min_coverage, random_state=request.seed,
-                                  **kwargs)
+                                  callback=lambda i, n: bar(i, total=n), **kwargs)
     cache.put(key, *result_to_frames(result))
     return FactorFit(request, universe, panel, result, False, tuple(notes))
 

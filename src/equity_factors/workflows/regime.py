@@ -77,9 +77,10 @@ def detect(ctx: Context, request: RegimeRequest, *, argv: list[str],
             f"{request.min_train} days first); widen --start/--end or use a longer history")
     if float(features["market_return"].std()) == 0.0:
         raise UserError("the market return is constant; regimes need a series that moves")
+    bar = ctx.progress("fitting regimes (HMM refits)", None)
     result = detect_regimes(features, request.n_regimes, refit_every=request.refit_every,
                             min_train=request.min_train, n_restarts=request.restarts,
-                            random_state=request.seed)
+                            random_state=request.seed, callback=lambda i, n: bar(i, total=n))
     run.lap("fit")
     forecast = result.predict(request.predict)
     stats = regime_factor_stats(factors, result.regimes, request.n_regimes)
