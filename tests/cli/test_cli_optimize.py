@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from equity_factors.cli.main import main
-from equity_factors.workflows.optimize import load_results, results_schema
+from equity_factors.data.results import load_results, results_schema
 
 
 @pytest.fixture()

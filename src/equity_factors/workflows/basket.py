@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from equity_factors.data.outputs import csv_bytes, json_bytes
+from equity_factors.data.results import load_results, read_basket
 from equity_factors.data.runs import Run
-from equity_factors.errors import UserError
 from equity_factors.portfolio import (
     BASKET_COLUMNS,
     Basket,
@@ -25,8 +25,7 @@ from equity_factors.workflows.context import Context
 from equity_factors.workflows.requests import Request
 from equity_factors.data.panel import load_panel
 from equity_factors.workflows.factors import fit_factors, parse_as_of, resolve
-from equity_factors.workflows.optimize import (load_results, results_factor_request,
-                                               weights_in_force)
+from equity_factors.workflows.optimize import results_factor_request, weights_in_force
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,7 @@ def basket(ctx: Context, request: BasketRequest, *, argv: list[str],
     trades = None
     payloads = {"trade_basket.csv": csv_bytes(positions, index=False, float_format="%.10g")}
     if request.diff:
-        previous = _read_previous(request.diff)
+        previous = read_basket(request.diff)
         trades = diff_baskets(previous, built)
         payloads["basket_trades.csv"] = csv_bytes(trades, index=False, float_format="%.10g")
     payloads["basket_summary.json"] = json_bytes({
@@ -110,13 +109,3 @@ def basket(ctx: Context, request: BasketRequest, *, argv: list[str],
                          "n_short": summary.n_short, "gross_dollars": summary.gross_dollars,
                          "net_dollars": summary.net_dollars})
     return BasketOutcome(built, summary, theta, theta_note, trades, run, files)
-
-
-def _read_previous(path: str) -> pd.DataFrame:
-    p = Path(path)
-    if not p.is_file():
-        raise UserError(f"--diff {path}: no such file; give a trade_basket.csv from an earlier run")
-    try:
-        return pd.read_csv(p)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"--diff {path} cannot be read as CSV ({exc})") from None

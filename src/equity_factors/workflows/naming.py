@@ -262,6 +262,7 @@ def previous_names(ctx: Context, fit: FactorFit, namer: str = "offline") -> pd.D
     matched to an earlier one keeps its name unless its evidence changed materially. Switching
     namer (offline to LLM) starts afresh.
     """
+    from equity_factors.data.results import read_run_table
     from equity_factors.data.runs import list_runs
 
     want_universe = str(fit.request.universe).upper()
@@ -271,12 +272,8 @@ def previous_names(ctx: Context, fit: FactorFit, namer: str = "offline") -> pd.D
         if (str(params.get("universe", "")).upper() != want_universe
                 or params.get("method") != fit.request.method):
             continue
-        path = ctx.data_dir.runs / record.get("run_id", "") / "factor_names.csv"
-        if path.is_file():
-            try:
-                table = pd.read_csv(path)
-            except (OSError, ValueError):
-                continue
+        table = read_run_table(ctx.data_dir, record.get("run_id", ""), "factor_names.csv")
+        if table is not None:
             if "evidence_hash" in table.columns and table["namer"].astype(str).str.startswith(
                     namer).all():  # a named table of the same namer, not neutral labels
                 return table

@@ -4,11 +4,9 @@ honest overfitting report. Writes the weights CSV and the versioned results JSON
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ import pandas as pd
 
 from equity_factors import __version__
 from equity_factors.data.outputs import csv_bytes, json_bytes
+from equity_factors.data.results import (RESULTS_SCHEMA, RESULTS_SCHEMA_VERSION, study_journal)
 from equity_factors.data.runs import Run
 from equity_factors.errors import UserError
 from equity_factors.metrics import performance_summary
@@ -25,8 +24,6 @@ from equity_factors.workflows.naming import Namer, names_for
 from equity_factors.workflows.requests import Request
 from equity_factors.workflows.factors import FactorFit, FactorRequest, fit_factors
 
-RESULTS_SCHEMA = "equity-factors/optimization-results"
-RESULTS_SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -78,15 +75,7 @@ def default_storage(ctx: Context) -> Any:
     import optuna
     from optuna.storages.journal import JournalFileBackend
 
-    folder = ctx.data_dir.root / "optuna"
-    folder.mkdir(parents=True, exist_ok=True)
-    return optuna.storages.JournalStorage(JournalFileBackend(str(folder / "studies.journal")))
-
-
-def results_schema() -> dict[str, Any]:
-    """The JSON Schema of the results file (shipped with the package)."""
-    text = resources.files("equity_factors.workflows").joinpath("optimization_results.schema.json")
-    return json.loads(text.read_text())
+    return optuna.storages.JournalStorage(JournalFileBackend(str(study_journal(ctx.data_dir))))
 
 
 def _frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -292,31 +281,3 @@ def _perf(returns: pd.Series) -> dict[str, float]:
     s = performance_summary(returns.dropna())
     return {k: float(s[k]) for k in ("annualized_return", "annualized_volatility", "sharpe_ratio",
                                      "max_drawdown", "n_periods")}
-
-
-def load_results(path: str | Path) -> dict[str, Any]:
-    """Read and validate an optimization results file (schema name and version checked)."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such results file; create one with `eqf optimize "
-                        "--output FILE`") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path} is not a readable JSON results file ({exc})") from None
-    if not isinstance(data, dict) or data.get("schema") != RESULTS_SCHEMA:
-        raise UserError(f"{path} is not an eqf optimize results file (schema "
-                        f"{data.get('schema') if isinstance(data, dict) else None!r}); create "
-                        "one with `eqf optimize --output FILE`")
-    if data.get("schema_version") != RESULTS_SCHEMA_VERSION:
-        raise UserError(f"{path} has results schema version {data.get('schema_version')}, this "
-                        f"eqf reads version {RESULTS_SCHEMA_VERSION}; rerun eqf optimize")
-    import jsonschema
-
-    try:
-        jsonschema.validate(data, results_schema())
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "top level"
-        raise UserError(f"{path} does not match the results schema at {where}: "
-                        f"{exc.message}") from None
-    return data
