@@ -95,10 +95,7 @@ class LLMConfig:
 def _dotenv(path: str | os.PathLike[str] | None | bool) -> dict[str, str]:
     if path is False:
         return {}
-    try:
-        from dotenv import dotenv_values, find_dotenv
-    except ImportError:  # pragma: no cover - python-dotenv is a dependency
-        return {}
+    from dotenv import dotenv_values, find_dotenv
     where = find_dotenv(usecwd=True) if path in (None, True) else str(path)
     if not where or not Path(where).is_file():
         return {}

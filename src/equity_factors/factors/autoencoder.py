@@ -6,20 +6,16 @@ from typing import Any, Literal
 
 import numpy as np
 
+from equity_factors._optional import missing_message, require
 from equity_factors.errors import UserError
 from equity_factors.factors._base import FactorEstimator, RawFit, top_eigen
 
-TORCH_MISSING = ("the autoencoder method needs PyTorch: pip install 'equity-factors[deep]' "
-                 "(or pip install torch==2.13.0 for the CPU build)")
+TORCH_MISSING = missing_message("torch")
 
 
 def import_torch() -> Any:
     """Import torch lazily; a UserError with the install command when it is missing."""
-    try:
-        import torch
-    except ImportError:
-        raise UserError(TORCH_MISSING) from None
-    return torch
+    return require("torch")
 
 
 class AutoencoderFactors(FactorEstimator):
