@@ -5,9 +5,7 @@ from __future__ import annotations
 from equity_factors.factors._base import FactorEstimator, standardize
 from equity_factors.factors.autoencoder import AutoencoderFactors
 from equity_factors.factors.estimators import (
-    FACTOR_METHODS,
     FactorAnalysisFactors,
-    FactorMethod,
     ICAFactors,
     NMFFactors,
     PCAFactors,
@@ -24,12 +22,13 @@ from equity_factors.factors.fundamental import (
     momentum_characteristic,
     technical_characteristics,
 )
-from equity_factors.factors.model import MODES, FactorModelResult, Mode, fit_factor_model
+from equity_factors.factors.model import FactorModelResult, Mode, fit_factor_model
 from equity_factors.factors.portfolios import (
     match_factors,
     mimicking_weights,
     portfolio_returns,
 )
+from equity_factors.types import FACTOR_METHODS, MODES, FactorMethod
 
 __all__ = [
     "FACTOR_METHODS",

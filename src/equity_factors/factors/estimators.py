@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 
@@ -14,11 +14,7 @@ from equity_factors.factors._base import (
     run_recording_convergence,
     top_eigen,
 )
-
-FactorMethod = Literal["pca", "ica", "nmf", "sparse_pca", "factor", "autoencoder", "fundamental"]
-#: The method names users may type (case-insensitive; ``-`` and ``_`` are interchangeable).
-FACTOR_METHODS: tuple[str, ...] = ("pca", "ica", "nmf", "sparse_pca", "factor", "autoencoder",
-                                   "fundamental")
+from equity_factors.types import FACTOR_METHODS, FactorMethod
 
 
 class PCAFactors(FactorEstimator):
@@ -356,13 +352,13 @@ def _registry() -> dict[str, type[FactorEstimator]]:
             "autoencoder": AutoencoderFactors, "fundamental": FundamentalFactors}
 
 
-def normalize_method(method: object) -> str:
+def normalize_method(method: object) -> FactorMethod:
     """Canonical method name (case-insensitive, ``-`` = ``_``); UserError listing valid names."""
     name = str(method).strip().lower().replace("-", "_") if isinstance(method, str) else ""
     if name not in FACTOR_METHODS:
         raise UserError(f"unknown factor method {method!r}; choose one of: "
                         f"{', '.join(FACTOR_METHODS)}")
-    return name
+    return cast(FactorMethod, name)
 
 
 def make_estimator(method: str, n_factors: int | None, random_state: object = None,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -23,9 +22,9 @@ from equity_factors.factors._base import (
 from equity_factors.factors.estimators import make_estimator, normalize_method
 from equity_factors.factors.fundamental import FundamentalFactors
 from equity_factors.factors.portfolios import cosine_matrix, match_factors, unit_gross
+from equity_factors.types import MODES, FactorMethod, FitMode
 
-Mode = Literal["rolling", "in-sample"]
-MODES: tuple[str, ...] = ("rolling", "in-sample")
+Mode = FitMode
 
 
 @dataclass(frozen=True, eq=False)
@@ -186,8 +185,8 @@ def _history_frame(records: list[tuple[pd.Timestamp, np.ndarray, np.ndarray]],
 
 
 # --------------------------------------------------------------------------- entry point
-def fit_factor_model(returns: pd.DataFrame, method: str, n_factors: int | None,
-                     mode: Mode | str = "rolling", lookback: int = 252, refit: int = 21,
+def fit_factor_model(returns: pd.DataFrame, method: FactorMethod, n_factors: int | None,
+                     mode: Mode = "rolling", lookback: int = 252, refit: int = 21,
                      min_coverage: float = 0.9, random_state: object = None,
                      characteristics: Mapping[str, pd.DataFrame] | None = None,
                      sectors: pd.Series | None = None,

@@ -55,7 +55,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -64,6 +64,8 @@ from equity_factors._random import SeedLike, check_random_state
 from equity_factors.errors import ParameterError, UserError
 from equity_factors.metrics import _calmar_array, _sharpe_array, _sortino_array
 from equity_factors.optimize.weighting import compute_weights, resolve_method
+from equity_factors.types import (OBJECTIVES, SEARCHES, TECHNIQUES, Objective, Search,
+                                   Technique, WeightingMethod)
 
 __all__ = [
     "DEFAULT_METHODS",
@@ -79,14 +81,7 @@ __all__ = [
     "resolve_option",
 ]
 
-Technique = Literal["bayesian", "differential", "gradient"]
-Objective = Literal["sharpe", "sortino", "calmar"]
-Search = Literal["blend", "direct", "both"]
-
-TECHNIQUES: tuple[str, ...] = ("bayesian", "differential", "gradient")
-OBJECTIVES: tuple[str, ...] = ("sharpe", "sortino", "calmar")
-SEARCHES: tuple[str, ...] = ("blend", "direct", "both")
-DEFAULT_METHODS: tuple[str, ...] = ("sharpe", "momentum", "risk_parity")
+DEFAULT_METHODS: tuple[WeightingMethod, ...] = ("sharpe", "momentum", "risk_parity")
 
 #: Fewest complete rows a train window may have.
 MIN_TRAIN_ROWS = 10
@@ -580,12 +575,12 @@ def _kept_indices(weights: np.ndarray, values: np.ndarray, cap: int) -> np.ndarr
 
 def optimize_weights(
     train_returns: pd.DataFrame,
-    technique: str = "bayesian",
-    methods: Sequence[str] = DEFAULT_METHODS,
-    objective: str = "sharpe",
+    technique: Technique = "bayesian",
+    methods: Sequence[WeightingMethod] = DEFAULT_METHODS,
+    objective: Objective = "sharpe",
     n_trials: int = 200,
     random_state: SeedLike = None,
-    search: str = "blend",
+    search: Search = "blend",
     long_only: bool = False,
     storage: str | None = None,
     study_name: str | None = None,

@@ -54,7 +54,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Literal, TypeAlias
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -63,6 +63,7 @@ from sklearn.covariance import LedoitWolf
 
 from equity_factors.errors import UserError
 from equity_factors.metrics import sharpe_ratio
+from equity_factors.types import WeightingMethod
 
 __all__ = [
     "WEIGHTING_METHODS",
@@ -81,9 +82,6 @@ __all__ = [
     "sharpe_weights",
 ]
 
-WeightingMethod = Literal[
-    "equal", "sharpe", "momentum", "risk_parity", "min_variance", "max_diversification", "pca"
-]
 
 Covariance: TypeAlias = "pd.DataFrame | np.ndarray | None"
 

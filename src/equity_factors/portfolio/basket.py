@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
 
 from equity_factors.errors import ParameterError, UserError
+from equity_factors.types import SIZINGS as _SIZINGS
+from equity_factors.types import Sizing
 
 __all__ = [
     "BASKET_COLUMNS",
@@ -51,8 +52,6 @@ __all__ = [
     "factor_exposure",
 ]
 
-Sizing = Literal["equal", "score"]
-_SIZINGS: tuple[str, ...] = get_args(Sizing)
 
 #: Columns of :attr:`Basket.positions` (and of ``trade_basket.csv``), in order.
 BASKET_COLUMNS: tuple[str, ...] = ("ticker", "composite_score", "target_weight", "side",

@@ -8,6 +8,7 @@ whoever holds it (``data.outputs.figure_bytes`` renders it with the Agg canvas).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -158,7 +159,8 @@ def regime_figure(level: pd.Series, regimes: pd.Series, labels: Mapping[int, str
         if pd.isna(value):
             ax.axvspan(index[start], right, color=_NO_REGIME_COLOUR, alpha=0.25, lw=0)
         else:
-            ax.axvspan(index[start], right, color=colours[int(value)], alpha=_REGIME_ALPHA, lw=0)
+            colour = colours[int(cast(float, value))]
+            ax.axvspan(index[start], right, color=colour, alpha=_REGIME_ALPHA, lw=0)
     ax.plot(index, level.to_numpy(), lw=1.0, color="black", label="market")
     handles = [Patch(facecolor=colours[c], alpha=_REGIME_ALPHA,
                      label=f"{c}: {(labels or {}).get(c, f'regime {c}')}")

@@ -8,13 +8,14 @@ from pathlib import Path
 import pandas as pd
 
 from equity_factors.data.outputs import csv_bytes, json_bytes
+from equity_factors.data.panel import load_panel
 from equity_factors.data.results import load_results, read_basket
 from equity_factors.data.runs import Run
 from equity_factors.portfolio import (
     BASKET_COLUMNS,
     Basket,
-    BasketSummary,
     BasketSpec,
+    BasketSummary,
     average_dollar_volume,
     build_basket,
     composite_scores,
@@ -22,10 +23,9 @@ from equity_factors.portfolio import (
     last_close,
 )
 from equity_factors.workflows.context import Context
-from equity_factors.workflows.requests import Request
-from equity_factors.data.panel import load_panel
 from equity_factors.workflows.factors import fit_factors, parse_as_of, resolve
 from equity_factors.workflows.optimize import results_factor_request, weights_in_force
+from equity_factors.workflows.requests import Request
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ from equity_factors.factors import (
     normalize_method,
     technical_characteristics,
 )
+from equity_factors.types import MODES, FactorMethod, FitMode
 from equity_factors.workflows.context import Context
 from equity_factors.workflows.requests import Request
 
@@ -32,21 +33,21 @@ class FactorRequest(Request):
     that fits factors shares)."""
 
     universe: str
-    method: str = "pca"
+    method: FactorMethod = "pca"
     n_components: int = 10
     start: str | None = None
     end: str | None = None
     lookback: int = 252
     refit: int = 21
-    mode: str = "rolling"
+    mode: FitMode = "rolling"
     seed: int = 42
     min_coverage: float = 0.9
 
     def normalized(self) -> FactorRequest:
         method = normalize_method(self.method)
         mode = str(self.mode).lower()
-        if mode not in ("rolling", "in-sample"):
-            raise UserError(f"--mode must be rolling or in-sample, not {self.mode!r}")
+        if mode not in MODES:
+            raise UserError(f"--mode must be one of {', '.join(MODES)}, not {self.mode!r}")
         if self.n_components < 1:
             raise UserError("-k/--n-components must be at least 1")
         if self.lookback < 20:
@@ -55,7 +56,7 @@ class FactorRequest(Request):
             raise UserError("--refit must be at least 1 trading day")
         if not 0 < float(self.min_coverage) <= 1:
             raise UserError(f"--min-coverage must be a number in (0, 1], not {self.min_coverage}")
-        return replace(self, method=method, mode=mode)
+        return replace(self, method=method, mode=cast(FitMode, mode))
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -32,13 +31,12 @@ from equity_factors.naming.references import (
 )
 from equity_factors.naming.stability import stabilize_names, unique_names
 from equity_factors.naming.table import names_frame
+from equity_factors.types import NAMERS, Namer
 from equity_factors.workflows.context import Context
 from equity_factors.workflows.factors import FactorFit, characteristics_for
 
 log = logging.getLogger(__name__)
 
-Namer = Literal["auto", "offline", "llm"]
-NAMERS: tuple[str, ...] = ("auto", "offline", "llm")
 #: Trading days of time-series evidence for rolling fits (at least the fit's lookback).
 EVIDENCE_DAYS = 252
 #: Reference series of the bundled sample stored beside its stocks (used when present).

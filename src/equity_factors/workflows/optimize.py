@@ -14,16 +14,16 @@ import pandas as pd
 
 from equity_factors import __version__
 from equity_factors.data.outputs import csv_bytes, json_bytes
-from equity_factors.data.results import (RESULTS_SCHEMA, RESULTS_SCHEMA_VERSION, study_journal)
+from equity_factors.data.results import RESULTS_SCHEMA, RESULTS_SCHEMA_VERSION, study_journal
 from equity_factors.data.runs import Run
 from equity_factors.errors import UserError
 from equity_factors.metrics import performance_summary
 from equity_factors.optimize import WalkForwardResult, single_fit, walk_forward
+from equity_factors.types import Objective, Search, Technique, WeightingMethod
 from equity_factors.workflows.context import Context
+from equity_factors.workflows.factors import FactorFit, FactorRequest, fit_factors
 from equity_factors.workflows.naming import Namer, names_for
 from equity_factors.workflows.requests import Request
-from equity_factors.workflows.factors import FactorFit, FactorRequest, fit_factors
-
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,10 @@ class OptimizeRequest(Request):
     keeps neutral F1..Fk labels, as in :class:`~equity_factors.workflows.discover.DiscoverRequest`)."""
 
     factors: FactorRequest
-    technique: str = "bayesian"
-    methods: tuple[str, ...] = ("sharpe", "momentum", "risk_parity")
-    objective: str = "sharpe"
-    search: str = "blend"
+    technique: Technique = "bayesian"
+    methods: tuple[WeightingMethod, ...] = ("sharpe", "momentum", "risk_parity")
+    objective: Objective = "sharpe"
+    search: Search = "blend"
     long_only: bool = False
     trials: int = 200
     walk_forward: bool = False

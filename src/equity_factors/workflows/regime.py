@@ -21,8 +21,8 @@ from equity_factors.regime.hmm import (
 )
 from equity_factors.report.figures import regime_figure
 from equity_factors.workflows.context import Context
-from equity_factors.workflows.requests import Request
 from equity_factors.workflows.factors import FactorRequest, fit_factors
+from equity_factors.workflows.requests import Request
 
 
 @dataclass(frozen=True)

@@ -149,8 +149,8 @@ def cross_section(ctx: Context, request: CrossSectionRequest, *, argv: list[str]
     factors = request.factors
     data = None
     if results_path is not None:
-        from equity_factors.workflows.factors import resolve
         from equity_factors.data.results import load_results
+        from equity_factors.workflows.factors import resolve
         from equity_factors.workflows.optimize import results_factor_request
 
         data = load_results(results_path)
