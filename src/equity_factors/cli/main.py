@@ -49,6 +49,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Output flags of the commands that write results: checked before any work starts.
+_OUTPUT_FILES = {"output": "--output", "export_weights": "--export-weights",
+                 "factor_names_output": "--factor-names-output"}
+_OUTPUT_FOLDERS = {"output_dir": "--output-dir"}
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse (exit 2, one line) an output path that cannot be written, before any work."""
+    from equity_factors.data.outputs import check_output_paths
+
+    check_output_paths(
+        files={flag: getattr(args, attr) for attr, flag in _OUTPUT_FILES.items()
+               if getattr(args, attr, None)},
+        folders={flag: getattr(args, attr) for attr, flag in _OUTPUT_FOLDERS.items()
+                 if getattr(args, attr, None)})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``eqf`` with ``argv``; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -61,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not debug:
                 warnings.filterwarnings("ignore", category=FutureWarning)
                 warnings.filterwarnings("ignore", category=DeprecationWarning)
+            check_outputs(args)
             return int(args.handler(args) or 0)
     except UserError as exc:
         if debug:
