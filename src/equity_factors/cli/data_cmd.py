@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from equity_factors.cli.console import console, kv_table, progress_factory, table
+from equity_factors.data.paths import eqf_command, resolve_data_dir
 from equity_factors.errors import UserError
 from equity_factors.workflows import data as wf
 from equity_factors.workflows.context import Context
@@ -18,7 +19,9 @@ def _ctx(args: argparse.Namespace, progress=None) -> Context:
 def cmd_status(args: argparse.Namespace) -> int:
     st = wf.status(_ctx(args))
     if st.universes.empty:
-        console.print("The store is empty. Try `eqf data fetch --universe SAMPLE` or `eqf demo`.")
+        root = _ctx(args).data_dir.root
+        console.print(f"The store is empty. Try `{eqf_command(root, 'data fetch --universe SAMPLE')}`"
+                      f" or `{eqf_command(root, 'demo')}`.")
         return 0
     console.print(table(st.universes.set_index("name")[["source", "members", "updated_at"]],
                         title="Universes"))
@@ -117,7 +120,9 @@ def register_data(sub: argparse._SubParsersAction, common: argparse.ArgumentPars
 def cmd_clean(args: argparse.Namespace) -> int:
     if args.all and not args.yes:
         if not sys.stdin.isatty():
-            raise UserError("`eqf clean --all` deletes the store and all runs; add --yes to confirm")
+            root = resolve_data_dir(getattr(args, "data_dir", None)).root
+            raise UserError(f"`eqf clean --all` deletes the store and all runs of {root}; "
+                            f"confirm with `{eqf_command(root, 'clean --all --yes')}`")
         answer = input("Delete the store, all runs and caches? [y/N] ").strip().lower()
         if answer not in ("y", "yes"):
             console.print("nothing deleted")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from equity_factors.data.paths import DataDir
+from equity_factors.data.paths import DataDir, eqf_command
 from equity_factors.data.providers.base import bars_by_symbol
 from equity_factors.data.store import FetchRecord, Store, to_day_numbers, utc_now
 from equity_factors.errors import DataError, UserError
@@ -90,15 +90,21 @@ def save_truth(data_dir: DataDir, universe: str, truth) -> Path:
     return folder
 
 
-def load_truth(data_dir: DataDir, universe: str):
-    """The ground truth of a stored synthetic universe (``GroundTruth``)."""
+def load_truth(data_dir: DataDir | str | Path, universe: str):
+    """The ground truth of a stored synthetic universe (``GroundTruth``).
+
+    ``data_dir`` is a :class:`DataDir` or the data directory's path (``str`` or ``Path``).
+    """
     from equity_factors.data.synthetic import GroundTruth
+
+    if not isinstance(data_dir, DataDir):
+        data_dir = DataDir(Path(data_dir).expanduser())
 
     folder = _truth_dir(data_dir, universe)
     index = folder / "index.json"
     if not index.is_file():
         raise UserError(f"no ground truth for {universe!r} in {data_dir.root}; generate it with "
-                        f"`eqf data fetch --universe {universe}`")
+                        f"`{eqf_command(data_dir.root, 'data fetch --universe ' + universe)}`")
     names = json.loads(index.read_text())["frames"]
     return GroundTruth.from_frames({n: pd.read_parquet(folder / f"{n}.parquet") for n in names})
 

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from equity_factors.data.paths import eqf_command
 from equity_factors.data.schema import MIGRATIONS, SCHEMA_VERSION
 from equity_factors.errors import StoreError
 
@@ -144,7 +145,8 @@ class Store:
         if "not a database" in text or "malformed" in text or "disk image" in text:
             return StoreError(
                 f"the store {self.path} is corrupted ({text}); recover with "
-                "`eqf clean --all --yes` (deletes the store and runs) and fetch the data again"
+                f"`{eqf_command(self.path.parent, 'clean --all --yes')}` (deletes the store and "
+                "runs of that data directory) and fetch the data again"
             )
         if isinstance(exc, sqlite3.OperationalError) and "locked" in text:
             return StoreError(
