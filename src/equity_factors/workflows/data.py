@@ -10,7 +10,8 @@ import pandas as pd
 
 from equity_factors.data.ingest import import_file, ingest_sample, ingest_synthetic
 from equity_factors.data.paths import DataDir, resolve_data_dir
-from equity_factors.data.runs import remove_runs
+from equity_factors.data.optuna_journal import journal_folder, remove_stale
+from equity_factors.data.runs import STALE_STAGING_SECONDS, remove_runs, remove_stale_staging
 from equity_factors.data.synthetic import parse_synthetic_universe
 from equity_factors.errors import UserError
 from equity_factors.workflows.context import Context
@@ -69,6 +70,15 @@ def clean(data_dir: str | None, everything: bool) -> CleanReport:
     if dd.cache.exists():
         shutil.rmtree(dd.cache)
         removed.append(str(dd.cache))
+    journals = journal_folder(dd)
+    if everything and journals.exists():
+        shutil.rmtree(journals)
+        removed.append(str(journals))
+    elif journals.exists() and remove_stale(journals):
+        removed.append(f"stale Optuna journals in {journals}")
+    staged = remove_stale_staging(dd, older_than=0.0 if everything else STALE_STAGING_SECONDS)
+    if staged and not everything:
+        removed.append(f"{staged} unfinished run folders in {dd.runs}")
     if everything:
         for path in dd.root.glob(dd.store_path.name + "*"):
             path.unlink()

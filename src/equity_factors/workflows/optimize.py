@@ -71,12 +71,9 @@ class OptimizeOutcome:
 
 def default_storage(ctx: Context) -> Any:
     """Optuna storage kept in the data directory: an append-only journal file (fast, no server)."""
-    import optuna
-    from optuna.storages.journal import JournalFileBackend
+    from equity_factors.data.optuna_journal import journal_storage
 
-    folder = ctx.data_dir.root / "optuna"
-    folder.mkdir(parents=True, exist_ok=True)
-    return optuna.storages.JournalStorage(JournalFileBackend(str(folder / "studies.journal")))
+    return journal_storage(ctx.data_dir)  # one journal per run, removed afterwards
 
 
 def results_schema() -> dict[str, Any]:
