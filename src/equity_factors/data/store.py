@@ -37,8 +37,12 @@ _EPOCH = np.datetime64("1970-01-01", "D")
 
 
 def utc_now() -> str:
-    """The current UTC time as ISO text (seconds)."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    """The current UTC time as ISO text (seconds), from :mod:`equity_factors.data.clock`."""
+    from equity_factors.data import clock
+
+    if not clock.offset_seconds():
+        return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.fromtimestamp(int(clock.time()), timezone.utc).isoformat()
 
 
 def to_day_numbers(dates: Any) -> np.ndarray:
