@@ -83,8 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         if debug:
             raise
+        details = getattr(exc, "details", "")
+        if details:  # e.g. the summary of a fetch made on the way
+            sys.stdout.write(details.rstrip() + "\n")
         sys.stderr.write(f"eqf: error: {exc}\n")
-        return 2
+        return int(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:
         sys.stderr.write("eqf: interrupted; what was written so far is kept, rerun to finish\n")
         return 130
