@@ -37,9 +37,11 @@ def test_fetch_spy_prints_the_table_and_stores_the_universe(fake, env, capsys):
 
 def test_unknown_symbols_listed_with_reason(fake, env, capsys, stocks):
     code = main(["--data-dir", str(env), "data", "fetch", "--symbols", f"{stocks[0]},NOSUCH"])
-    out = capsys.readouterr().out
-    assert code == 0
-    assert "NOSUCH" in out and "unknown to Alpha Vantage" in out
+    captured = capsys.readouterr()
+    assert code == 2  # a symbol the user named is unknown: not a success, though the rest is kept
+    assert "NOSUCH" in captured.out and "unknown to Alpha Vantage" in captured.out
+    assert "unknown to Alpha Vantage: NOSUCH" in captured.err
+    assert stocks[0] in Store(env / "store.sqlite").coverage().index
 
 
 def test_without_a_key_names_the_bundled_universes(env, monkeypatch, capsys):
