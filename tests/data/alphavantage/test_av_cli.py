@@ -63,3 +63,27 @@ def test_bad_settings_are_one_line_user_errors(env, monkeypatch, capsys, name, v
     assert main(argv + ([flag] if flag else [])) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and KEY not in err
+
+
+def test_analysis_command_that_fetches_stops_with_the_daily_cap(fake, env, capsys):
+    # Before: the partial universe went on to the factor fit and ended with a message about -k.
+    fake.configure(daily_cap=4)
+    code = main(["--data-dir", str(env), "discover", "--universe", "QQQ", "-k", "3",
+                 "--output-dir", str(env.parent / "out")])
+    captured = capsys.readouterr()
+    assert code == 1  # the fetch's own code: a rerun has work left
+    assert "Alpha Vantage fetch of QQQ" in captured.out and "not fetched" in captured.out
+    err = [ln for ln in captured.err.splitlines() if ln.strip()]
+    assert len(err) == 1 and err[0].startswith("eqf: error: fetching QQQ")
+    assert "daily limit" in err[0] and "rerun the same command" in err[0]
+    assert "-k" not in err[0] and "ALPHAVANTAGE_API_KEY" not in err[0]
+    assert not (env.parent / "out").exists()
+
+
+def test_analysis_command_names_unknown_symbols(fake, env, capsys):
+    # Before: "set ALPHAVANTAGE_API_KEY" although it was set.
+    code = main(["--data-dir", str(env), "discover", "--universe", "NOSUCH", "-k", "3"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "unknown to Alpha Vantage: NOSUCH" in err[0]
+    assert "ALPHAVANTAGE_API_KEY" not in err[0]
