@@ -20,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
         report = fetch(ctx, args.universe, start=args.start, refresh=bool(args.refresh),
                        fundamentals=bool(getattr(args, "fundamentals", False)),
                        listing_status=bool(getattr(args, "listing_status", False)),
-                       config=config)
+                       config=config, replace=bool(getattr(args, "replace", False)))
     for note in report.notes:
         console.print(note)
     console.print(table(report.summary(), title=f"Alpha Vantage fetch of {report.spec}"))

@@ -26,7 +26,10 @@ class StoreStatus:
 
 def status(ctx: Context) -> StoreStatus:
     """Universes, symbols with their date ranges, and the last fetches."""
-    return StoreStatus(ctx.store.universes(), ctx.store.coverage(), ctx.store.last_fetches(10))
+    universes = ctx.store.universes()
+    sources = ctx.store.universe_sources()
+    universes["bar_sources"] = [sources.get(u, "") for u in universes["name"]]
+    return StoreStatus(universes, ctx.store.coverage(), ctx.store.last_fetches(10))
 
 
 def health(ctx: Context) -> dict[str, Any]:
@@ -39,23 +42,25 @@ def vacuum(ctx: Context) -> tuple[int, int]:
     return ctx.store.vacuum()
 
 
-def import_prices(ctx: Context, path: str, universe: str) -> tuple[list[str], int]:
-    """Import a CSV/Parquet price file as a named universe."""
-    return import_file(ctx.store, path, universe)
+def import_prices(ctx: Context, path: str, universe: str,
+                  replace: bool = False) -> tuple[list[str], int]:
+    """Import a CSV/Parquet price file as a named universe (``replace``: see ``import_file``)."""
+    return import_file(ctx.store, path, universe, replace=replace)
 
 
-def fetch_bundled(ctx: Context, universe: str, seed: int | None = None) -> list[str]:
+def fetch_bundled(ctx: Context, universe: str, seed: int | None = None,
+                  replace: bool = False) -> list[str]:
     """(Re)create a bundled universe in the store: SAMPLE or SYN<n>[-S<seed>]."""
     upper = universe.upper()
     if upper == "SAMPLE":
-        return ingest_sample(ctx.store)
+        return ingest_sample(ctx.store, replace=replace)
     syn = parse_synthetic_universe(upper)
     if syn is None:
         raise UserError(f"{universe!r} is not a bundled universe (SAMPLE, SYN50 ... SYN5000)")
     n, name_seed = syn
     bar = ctx.progress(f"generating {upper}", n)
     return ingest_synthetic(ctx.store, ctx.data_dir, n, seed if seed is not None else name_seed,
-                            progress=lambda done, total: bar(done))
+                            progress=lambda done, total: bar(done), replace=replace)
 
 
 @dataclass(frozen=True)

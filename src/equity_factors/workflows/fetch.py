@@ -118,6 +118,7 @@ class FetchReport:
     cached_answers: int = 0
     budget: str | None = None
     unknown_requested: tuple[str, ...] = ()
+    other_source: tuple[str, ...] = ()
 
     def summary(self) -> pd.DataFrame:
         """Symbols and bars per status (fetched, up to date, failed, not fetched)."""
@@ -148,11 +149,11 @@ class FetchReport:
         """0 when every symbol is stored or permanently failed; 1 when a rerun has work left;
         2 when symbols the user named are unknown to Alpha Vantage (the others are stored)."""
         left = any(o.status == "not_fetched" for o in self.outcomes)
-        retry = any(o.status == "failed" and not o.reason.startswith("unknown")
+        retry = any(o.status == "failed" and not o.reason.startswith(("unknown", "stored from"))
                     for o in self.outcomes)
         if self.stopped or left or retry:
             return 1
-        return 2 if self.unknown_requested else 0
+        return 2 if (self.unknown_requested or self.other_source) else 0
 
     def reason(self) -> str | None:
         """One line: why this fetch did not deliver everything (None when it did)."""
@@ -161,8 +162,12 @@ class FetchReport:
         if self.unknown_requested:
             return (f"unknown to Alpha Vantage: {', '.join(self.unknown_requested)}; check the "
                     "symbols (share classes are written like BRK-B) or drop them")
+        if self.other_source:
+            return (f"{len(self.other_source)} symbol(s) are stored from another source and were "
+                    f"not fetched ({', '.join(self.other_source[:5])}): a symbol's bars come "
+                    "from one source; pass --replace to replace them with Alpha Vantage's")
         failed = [o for o in self.outcomes if o.status in ("failed", "not_fetched")
-                  and not o.reason.startswith("unknown")]
+                  and not o.reason.startswith(("unknown", "stored from"))]
         if failed:
             return (f"{len(failed)} symbol(s) failed ({failed[0].symbol}: {failed[0].reason}); "
                     "rerun the same command to retry them")
@@ -282,6 +287,8 @@ class _Session:
         self.stopped: DailyLimitReached | None = None
         self._lock = threading.Lock()
         self.budget, self.budget_source = self._known_budget()
+        self.replace = False
+        self.replacing: set[str] = set()
         self.limiter.calls_per_day = self.budget
 
     # ------------------------------------------------------------------ the daily budget
@@ -357,7 +364,8 @@ def no_key_error(what: str) -> UserError:
 def fetch(ctx: Context, spec: str, *, start: str | pd.Timestamp | None = None,
           refresh: bool = False, fundamentals: bool = False, listing_status: bool = False,
           config: AlphaVantageConfig | None = None, workers: int | None = None,
-          now: pd.Timestamp | None = None, transport: object | None = None) -> FetchReport:
+          now: pd.Timestamp | None = None, transport: object | None = None,
+          replace: bool = False) -> FetchReport:
     """Fetch what ``spec`` needs from Alpha Vantage into the store.
 
     Parameters
@@ -383,6 +391,9 @@ def fetch(ctx: Context, spec: str, *, start: str | pd.Timestamp | None = None,
         The current time (tests).
     transport : httpx transport, optional
         Replaces the network (tests).
+    replace : bool
+        Symbols stored from another source (an import, the bundled sample) are refused (no
+        call) unless ``replace``: then their bars are replaced by Alpha Vantage's full fetch.
 
     Returns
     -------
@@ -400,6 +411,7 @@ def fetch(ctx: Context, spec: str, *, start: str | pd.Timestamp | None = None,
     now_ts = _utc(now) if now is not None else clock.now()
     began, started_at = time.monotonic(), utc_now()
     session = _Session(ctx, config, workers, transport, now_ts, refresh)
+    session.replace = replace
     notes: list[str] = []
     outcomes: list[SymbolOutcome] = []
     universe: str | None = None
@@ -441,6 +453,8 @@ def fetch(ctx: Context, spec: str, *, start: str | pd.Timestamp | None = None,
                        f"(a symbol needs {cost}); what was fetched is kept: rerun the same "
                        f"command after {session.budget_resets()} to fetch the remaining {left} "
                        "symbol(s)")
+    other = tuple(o.symbol for o in outcomes if o.status == "failed"
+                  and o.reason.startswith("stored from"))
     requested = set(_tokens(spec)) if universe is None else set()
     requested = {canonical_symbol(t) for t in requested}
     unknown = tuple(o.symbol for o in outcomes if o.status == "failed"
@@ -448,7 +462,7 @@ def fetch(ctx: Context, spec: str, *, start: str | pd.Timestamp | None = None,
     report = FetchReport(spec, universe, tuple(members), tuple(outcomes), session.client.attempts,
                          time.monotonic() - began, redact(stopped) if stopped else None,
                          tuple(redact(n) for n in notes), session.provider.tier,
-                         session.responses.hits, budget_line, unknown)
+                         session.responses.hits, budget_line, unknown, other)
     summary = report.summary()["symbols"].to_dict()
     ctx.store.log_fetch(FetchRecord(
         SOURCE, "prices", (universe or spec)[:200],
@@ -589,11 +603,20 @@ def _fetch_symbols(session: _Session, symbols: list[str], start: pd.Timestamp | 
     close = latest_close(now)
     outcomes: dict[str, SymbolOutcome] = {}
     tasks: list[tuple[str, Plan, bool]] = []
+    sources = store.bar_sources(symbols)
     for symbol in symbols:
         if not is_valid_symbol(symbol):
             outcomes[symbol] = SymbolOutcome(symbol, "failed", 0,
                                              "unknown: not a symbol Alpha Vantage serves")
             continue
+        if sources.get(symbol, SOURCE) != SOURCE:
+            if not session.replace:  # one source per symbol: never splice two
+                outcomes[symbol] = SymbolOutcome(
+                    symbol, "failed", 0, f"stored from {sources[symbol]} (a symbol's bars come "
+                    "from one source; --replace fetches Alpha Vantage's instead)")
+                continue
+            session.replacing.add(symbol)
+            cover.pop(symbol, None)
         st = states.get(symbol)
         plan = plan_symbol(cover.get(symbol), st, now=now, start=start, refresh=refresh,
                            full_allowed=session.provider.full)
@@ -721,7 +744,8 @@ def _fetch_prices(session: _Session, symbol: str, plan: Plan,
     store = session.ctx.store
     provider = session.provider
     result = provider.daily_bars(symbol, full=plan.action == "full")
-    old = store.read_bars(symbol) if plan.reason != "not stored" else None
+    replacing = symbol in session.replacing
+    old = store.read_bars(symbol) if plan.reason != "not stored" and not replacing else None
     if old is not None and old.empty:
         old = None
     new = result.frame if start is None else result.frame[result.frame.index >= start]
@@ -743,7 +767,7 @@ def _fetch_prices(session: _Session, symbol: str, plan: Plan,
     frame, ratio = merge_bars(old, new)
     if ratio is None and old is not None:
         note = note or f"gap between stored bars and the new ones after {old.index.max():%Y-%m-%d}"
-    store.write_bars({symbol: frame}, source=SOURCE)
+    store.write_bars({symbol: frame}, source=SOURCE, replace=replacing)
     history_start = result.frame.index.min() if result.full else None
     session.state.mark(symbol, "ok", note or None, api_symbol=api_symbol(symbol), fetched=True,
                        last_refreshed=result.last_refreshed or result.frame.index.max(),
