@@ -68,8 +68,11 @@ def test_a_damaged_entry_is_replaced(tmp_path):
     assert cache.get("k") is not None
 
 
+@pytest.mark.parametrize("nameless", [True, False])
 @pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
-def test_outputs_get_the_permissions_of_a_plain_write(tmp_path, umask):
+def test_outputs_get_the_permissions_of_a_plain_write(tmp_path, umask, nameless, monkeypatch):
+    if not nameless:  # the mkstemp route (no O_TMPFILE on this file system)
+        monkeypatch.setattr("equity_factors.data.outputs._write_nameless", lambda *a: False)
     old = os.umask(umask)
     try:
         target = write_bytes(tmp_path / "out.csv", b"a,b\n")
@@ -79,6 +82,17 @@ def test_outputs_get_the_permissions_of_a_plain_write(tmp_path, umask):
         os.umask(old)
     mode = stat.S_IMODE(target.stat().st_mode)
     assert mode == stat.S_IMODE((tmp_path / "plain.csv").stat().st_mode) == 0o666 & ~umask
+    assert target.read_bytes() == b"a,b\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "plain.csv"]  # no temp
+
+
+def test_a_temp_file_left_by_a_killed_writer_is_swept(tmp_path, monkeypatch):
+    monkeypatch.setattr("equity_factors.data.outputs._write_nameless", lambda *a: False)
+    stale = tmp_path / ".out.csv.abc123.tmp"
+    stale.write_text("half")
+    os.utime(stale, (0, 0))
+    write_bytes(tmp_path / "out.csv", b"x")
+    assert not stale.exists()
 
 
 def test_check_output_paths_refuses_unwritable_places(tmp_path):

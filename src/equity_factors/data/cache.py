@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ class FrameCache:
         """
         folder = self.root / key
         self.root.mkdir(parents=True, exist_ok=True)
+        self._remove_stale_temps()
         tmp = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{key}.", suffix=".tmp"))
         try:
             for name, frame in frames.items():
@@ -75,4 +77,14 @@ class FrameCache:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return folder
+
+    def _remove_stale_temps(self, older_than: float = 3600.0) -> None:
+        """Temporary folders of writers that were killed (untouched for an hour)."""
+        now = time.time()
+        for old in self.root.glob(".*.tmp"):
+            try:
+                if now - old.stat().st_mtime > older_than:
+                    shutil.rmtree(old, ignore_errors=True)
+            except OSError:
+                continue
 

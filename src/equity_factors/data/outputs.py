@@ -8,21 +8,35 @@ an output that cannot be written stops the command at once with one line.
 
 from __future__ import annotations
 
+import glob
 import io
 import json
 import os
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 
+STALE_TEMP_SECONDS = 3600.0
+
+
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (creating parent folders)."""
+    """Write ``data`` to ``path`` atomically (creating parent folders).
+
+    Where the file system allows (Linux ``O_TMPFILE``), the data is written to a nameless file
+    that gets a name only once complete, so even a SIGKILL mid-write leaves no temporary file
+    behind; elsewhere a ``.<name>.*.tmp`` file is used, and ones left by a killed process are
+    removed by the next write of that name (after :data:`STALE_TEMP_SECONDS`).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(path)
+    if _write_nameless(path, data):
+        return path
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o666 & ~current_umask())
@@ -33,6 +47,61 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _write_nameless(path: Path, data: bytes) -> bool:
+    """Write through an ``O_TMPFILE`` inode, then link it beside ``path`` and rename it over
+    ``path``; False when the platform or file system has no ``O_TMPFILE``."""
+    flag = getattr(os, "O_TMPFILE", None)
+    if flag is None:
+        return False
+    try:
+        fd = os.open(path.parent, flag | os.O_WRONLY, 0o666)  # the umask applies: plain mode
+    except OSError:
+        return False
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            if not _link_fd(fh.fileno(), tmp):
+                return False
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return True
+
+
+def _link_fd(fd: int, target: Path) -> bool:
+    """Give the open nameless file ``fd`` the name ``target`` (``linkat`` following the
+    ``/proc/self/fd`` link; Python's ``os.link`` calls ``link``, which does not follow it)."""
+    global _LIBC
+    try:
+        import ctypes
+        import ctypes.util
+
+        if _LIBC is None:
+            _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        at_fdcwd, at_symlink_follow = -100, 0x400
+        done = _LIBC.linkat(at_fdcwd, f"/proc/self/fd/{fd}".encode(), at_fdcwd,
+                            os.fsencode(target), at_symlink_follow)
+        return done == 0
+    except (OSError, AttributeError):
+        return False
+
+
+_LIBC = None
+
+
+def _remove_stale_temps(path: Path) -> None:
+    now = time.time()
+    for old in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        try:
+            if now - old.stat().st_mtime > STALE_TEMP_SECONDS:
+                old.unlink()
+        except OSError:
+            continue
 
 
 _UMASK_LOCK = threading.Lock()
