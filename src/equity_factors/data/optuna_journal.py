@@ -51,17 +51,40 @@ def journal_storage(data_dir: DataDir) -> Any:
 
 
 def remove_stale(folder: Path, older_than: float = STALE_SECONDS) -> int:
-    """Delete journals (and their lock files) untouched for ``older_than`` seconds."""
+    """Delete journals (and their lock files) of processes that are gone (a kill skips the
+    removal at exit), and any untouched for ``older_than`` seconds."""
     removed = 0
     now = time.time()
     for path in folder.glob("*.journal*"):
         try:
-            if now - path.lstat().st_mtime > older_than:
+            age = now - path.lstat().st_mtime
+            if age > older_than or (age > 5.0 and not _alive(_pid_of(path))):
                 path.unlink()
                 removed += 1
         except OSError:
             continue
     return removed
+
+
+def _pid_of(path: Path) -> int | None:
+    parts = path.name.split("-")
+    try:
+        return int(parts[1]) if len(parts) >= 3 else None
+    except ValueError:
+        return None
+
+
+def _alive(pid: int | None) -> bool:
+    """Whether process ``pid`` exists (unknown pids count as alive: kept until stale)."""
+    if pid is None:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _remove_created() -> None:
