@@ -102,3 +102,18 @@ def test_clean_all_without_yes_names_the_data_dir(tmp_path):
     code, _, err = run("--data-dir", str(tmp_path), "clean", "--all")
     assert code == 2
     assert f"eqf clean --all --yes --data-dir {tmp_path}" in one_line_error(err)
+
+
+def test_malformed_eqf_now_is_one_line_before_any_work(tmp_path):
+    code, _, err = run("--data-dir", str(tmp_path / "d"), "data", "fetch", "--universe", "SAMPLE",
+                       env={"EQF_NOW": "next tuesday"})
+    assert code == 2 and "EQF_NOW='next tuesday' is not a time" in one_line_error(err)
+    assert not (tmp_path / "d" / "store.sqlite").exists()
+
+
+def test_eqf_now_moves_the_data_layer_clock(tmp_path):
+    code, _, err = run("--data-dir", str(tmp_path), "data", "fetch", "--universe", "SAMPLE",
+                       env={"EQF_NOW": "2024-06-08T10:00:00Z"})
+    assert code == 0, err
+    code, out, _ = run("--data-dir", str(tmp_path), "data", "status")
+    assert "2024-06-08T10:00" in out  # the fetch log's time

@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Sequence
 
 from equity_factors import __version__
+from equity_factors.data import clock
 from equity_factors.errors import UserError
 
 
@@ -79,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 warnings.filterwarnings("ignore", category=FutureWarning)
                 warnings.filterwarnings("ignore", category=DeprecationWarning)
             check_outputs(args)
+            clock.offset_seconds()  # a malformed EQF_NOW stops here, before any work
             return int(args.handler(args) or 0)
     except UserError as exc:
         if debug:
