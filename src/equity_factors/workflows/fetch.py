@@ -694,7 +694,8 @@ def _within_budget(session: _Session, tasks: list[tuple[str, Plan, bool]],
         else:
             outcomes[symbol] = SymbolOutcome(
                 symbol, "not_fetched", 0,
-                f"daily budget: {left} call(s) left, this symbol needs {cost}")
+                f"daily budget: the {left} call(s) left today go to the symbols before it "
+                f"(this one needs {cost})")
             budget = -1  # keep the order: no later symbol jumps the queue
     return kept
 
