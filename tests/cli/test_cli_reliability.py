@@ -117,3 +117,24 @@ def test_eqf_now_moves_the_data_layer_clock(tmp_path):
     assert code == 0, err
     code, out, _ = run("--data-dir", str(tmp_path), "data", "status")
     assert "2024-06-08T10:00" in out  # the fetch log's time
+
+
+@pytest.mark.slow
+def test_two_commands_needing_the_same_fit_run_at_once(syn_home, tmp_path):
+    # Before: 2-3 of 4 such pairs crashed with "OSError: Cannot save file into a non-existent
+    # directory: .../cache/factors/.<key>.tmp" (a temp folder shared by the writers).
+    import shutil
+
+    for pair in range(2):
+        data = shutil.copytree(syn_home, tmp_path / f"d{pair}")
+        shutil.rmtree(data / "cache", ignore_errors=True)
+        common = ["--universe", "SYN50", "-k", "3", "--start", "2019-01-01"]
+        procs = [subprocess.Popen([sys.executable, "-m", "equity_factors", "--data-dir",
+                                   str(data), *argv, *common, "--output-dir",
+                                   str(tmp_path / f"o{pair}{i}")],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for i, argv in enumerate((["discover"], ["signals", "cross-section"]))]
+        outs = [p.communicate(timeout=300) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], [o[1] for o in outs]
+        entries = [p for p in (data / "cache" / "factors").iterdir()]
+        assert len(entries) == 1 and (entries[0] / "meta.json").is_file()  # one whole entry

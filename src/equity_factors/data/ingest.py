@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -84,16 +85,23 @@ def ingest_synthetic(store: Store, data_dir: DataDir, n_stocks: int, seed: int,
 def save_truth(data_dir: DataDir, universe: str, truth) -> Path:
     """Write a synthetic market's ground truth as Parquet files (one per frame)."""
     folder = _truth_dir(data_dir, universe)
-    tmp = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    names = []
-    for key, frame in truth.to_frames().items():
-        frame.to_parquet(tmp / f"{key}.parquet")
-        names.append(key)
-    (tmp / "index.json").write_text(json.dumps({"frames": names}))
-    shutil.rmtree(folder, ignore_errors=True)
-    tmp.rename(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # A temp folder of its own: two processes creating the same universe at once must not
+    # pull one folder from under each other (the same seed gives the same truth: either stands).
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
+    try:
+        names = []
+        for key, frame in truth.to_frames().items():
+            frame.to_parquet(tmp / f"{key}.parquet")
+            names.append(key)
+        (tmp / "index.json").write_text(json.dumps({"frames": names}))
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            tmp.rename(folder)
+        except OSError:
+            pass  # another writer's complete folder is in place
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return folder
 
 
