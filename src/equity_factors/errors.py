@@ -61,6 +61,19 @@ class StoreError(UserError):
     """The SQLite store cannot be used as it is (newer schema, corrupted, unwritable)."""
 
 
+class FetchIncomplete(UserError):
+    """A fetch made on the way by an analysis command did not deliver everything it needs.
+
+    ``details`` is the fetch's summary (printed before the one-line reason); ``exit_code`` the
+    fetch's own (1: a rerun has work left, e.g. after the daily cap; 2: unknown symbols).
+    """
+
+    def __init__(self, message: str, details: str = "", exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.details = details
+        self.exit_code = exit_code
+
+
 class ProviderError(EqfError):
     """A data provider failed for a reason that is not the user's input (network, server)."""
 

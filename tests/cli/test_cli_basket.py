@@ -138,3 +138,15 @@ def test_cross_section_ranks_by_the_optimized_composite(home, results, tmp_path,
                                                       start=model["start"], seed=model["seed"]))
     expected = composite_scores(fit.result.weights, pd.Series(data["weights"])).scores
     assert list(ranking.index) == list(expected.sort_values(ascending=False).index)
+
+
+def test_two_baskets_in_one_folder_keep_their_own_summaries(home, results, tmp_path, capsys):
+    common = ["basket", "--results", str(results), "--universe", "SAMPLE"]
+    assert main([*common, "--long-pct", "0.2", "--short-pct", "0.2",
+                 "-o", str(tmp_path / "trade_basket.csv")]) == 0
+    assert main([*common, "--long-pct", "0.25", "--short-pct", "0.1", "--net-exposure", "0.5",
+                 "--gross-exposure", "1.5", "-o", str(tmp_path / "basket_130_30.csv")]) == 0
+    first = json.loads((tmp_path / "basket_summary.json").read_text())
+    second = json.loads((tmp_path / "basket_130_30_summary.json").read_text())
+    assert first["net_dollars"] != second["net_dollars"]  # neither overwrote the other
+    assert "basket_130_30_summary.json" in capsys.readouterr().out

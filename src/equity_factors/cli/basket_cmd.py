@@ -43,7 +43,7 @@ def cmd_basket(args: argparse.Namespace) -> int:
         console.print(f"[yellow]note:[/] {note}")
     if len(out.basket.excluded):
         console.print(f"{len(out.basket.excluded)} stocks excluded by filters "
-                      f"(see basket_summary.json)")
+                      f"(see {out.files['basket_summary.json'].name})")
     if out.trades is not None:
         console.print(table(out.trades.set_index("ticker"), title="Trades to reach the new basket"))
     print_files(out.files)

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from equity_factors.cli.console import console, kv_table, progress_factory, table
+from equity_factors.data.paths import eqf_command, resolve_data_dir
 from equity_factors.errors import UserError
 from equity_factors.workflows import data as wf
 from equity_factors.workflows.context import Context
@@ -18,10 +19,12 @@ def _ctx(args: argparse.Namespace, progress=None) -> Context:
 def cmd_status(args: argparse.Namespace) -> int:
     st = wf.status(_ctx(args))
     if st.universes.empty:
-        console.print("The store is empty. Try `eqf data fetch --universe SAMPLE` or `eqf demo`.")
+        root = _ctx(args).data_dir.root
+        console.print(f"The store is empty. Try `{eqf_command(root, 'data fetch --universe SAMPLE')}`"
+                      f" or `{eqf_command(root, 'demo')}`.")
         return 0
-    console.print(table(st.universes.set_index("name")[["source", "members", "updated_at"]],
-                        title="Universes"))
+    console.print(table(st.universes.set_index("name")[["source", "members", "bar_sources",
+                                                        "updated_at"]], title="Universes"))
     cov = st.coverage
     summary = cov.groupby("source").agg(symbols=("rows", "size"), bars=("rows", "sum"),
                                         first=("first_date", "min"), last=("last_date", "max"))
@@ -55,7 +58,8 @@ def cmd_vacuum(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    symbols, rows = wf.import_prices(_ctx(args), args.path, args.universe)
+    symbols, rows = wf.import_prices(_ctx(args), args.path, args.universe,
+                                     replace=bool(args.replace))
     console.print(f"imported {rows:,} bars of {len(symbols)} symbols as universe {args.universe}")
     return 0
 
@@ -66,7 +70,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     upper = args.universe.upper()
     if upper == "SAMPLE" or parse_synthetic_universe(upper) is not None:
         with progress_factory() as progress:
-            symbols = wf.fetch_bundled(_ctx(args, progress), args.universe, args.seed)
+            symbols = wf.fetch_bundled(_ctx(args, progress), args.universe, args.seed,
+                                       replace=bool(args.replace))
         console.print(f"stored {len(symbols)} symbols of {args.universe}")
         return 0
     from equity_factors.cli import fetch_remote
@@ -97,6 +102,9 @@ def register_data(sub: argparse._SubParsersAction, common: argparse.ArgumentPars
                                     "column per symbol).")
     s.add_argument("path", help="the file to import")
     s.add_argument("--universe", required=True, help="name to store the universe under")
+    s.add_argument("--replace", action="store_true",
+                   help="replace the bars of symbols stored from another source (and a universe "
+                        "of that name from another source) instead of refusing")
     s.set_defaults(handler=cmd_import)
 
     s = dsub.add_parser("fetch", parents=[common], help="fetch or generate a universe's data",
@@ -111,13 +119,18 @@ def register_data(sub: argparse._SubParsersAction, common: argparse.ArgumentPars
                    help="Alpha Vantage: also fetch OVERVIEW, EARNINGS and BALANCE_SHEET per symbol")
     s.add_argument("--listing-status", action="store_true",
                    help="Alpha Vantage: also store LISTING_STATUS (active and delisted symbols)")
+    s.add_argument("--replace", action="store_true",
+                   help="replace the bars of symbols stored from another source (a symbol's "
+                        "bars come from one source) instead of refusing them")
     s.set_defaults(handler=cmd_fetch)
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
     if args.all and not args.yes:
         if not sys.stdin.isatty():
-            raise UserError("`eqf clean --all` deletes the store and all runs; add --yes to confirm")
+            root = resolve_data_dir(getattr(args, "data_dir", None)).root
+            raise UserError(f"`eqf clean --all` deletes the store and all runs of {root}; "
+                            f"confirm with `{eqf_command(root, 'clean --all --yes')}`")
         answer = input("Delete the store, all runs and caches? [y/N] ").strip().lower()
         if answer not in ("y", "yes"):
             console.print("nothing deleted")

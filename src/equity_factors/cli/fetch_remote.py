@@ -20,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
         report = fetch(ctx, args.universe, start=args.start, refresh=bool(args.refresh),
                        fundamentals=bool(getattr(args, "fundamentals", False)),
                        listing_status=bool(getattr(args, "listing_status", False)),
-                       config=config)
+                       config=config, replace=bool(getattr(args, "replace", False)))
     for note in report.notes:
         console.print(note)
     console.print(table(report.summary(), title=f"Alpha Vantage fetch of {report.spec}"))
@@ -29,11 +29,16 @@ def run(args: argparse.Namespace) -> int:
         console.print(table(failures, title="Failed or not fetched", index=False))
     console.print(f"{report.calls} calls in {report.seconds:,.1f} s "
                   f"({report.rate_per_minute:,.1f}/min, limit "
-                  f"{config.calls_per_minute:g}/min); key tier: {report.tier}")
+                  f"{config.calls_per_minute:g}/min); {report.cached_answers} answers reused "
+                  f"from the store; key tier: {report.tier}")
+    if report.budget:
+        console.print(report.budget)
     if report.universe:
         console.print(f"universe {report.universe} stored: {len(report.members)} members")
     if report.stopped:
         err_console.print(f"stopped early: {report.stopped}")
+    elif report.exit_code == 2:
+        err_console.print(f"eqf: error: {report.reason()}")
     elif report.exit_code:
         err_console.print("some symbols are left; rerun the same command to retry them")
     return report.exit_code

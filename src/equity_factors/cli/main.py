@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from equity_factors import __version__
 from equity_factors.cli.flags import flag_for
+from equity_factors.data import clock
 from equity_factors.errors import ParameterError, UserError
 
 
@@ -50,6 +51,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Output flags of the commands that write results: checked before any work starts.
+_OUTPUT_FILES = {"output": "--output", "export_weights": "--export-weights",
+                 "factor_names_output": "--factor-names-output"}
+_OUTPUT_FOLDERS = {"output_dir": "--output-dir"}
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse (exit 2, one line) an output path that cannot be written, before any work."""
+    from equity_factors.data.outputs import check_output_paths
+
+    check_output_paths(
+        files={flag: getattr(args, attr) for attr, flag in _OUTPUT_FILES.items()
+               if getattr(args, attr, None)},
+        folders={flag: getattr(args, attr) for attr, flag in _OUTPUT_FOLDERS.items()
+                 if getattr(args, attr, None)})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``eqf`` with ``argv``; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -62,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not debug:
                 warnings.filterwarnings("ignore", category=FutureWarning)
                 warnings.filterwarnings("ignore", category=DeprecationWarning)
+            check_outputs(args)
+            clock.offset_seconds()  # a malformed EQF_NOW stops here, before any work
             return int(args.handler(args) or 0)
     except ParameterError as exc:
         if debug:
@@ -72,8 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         if debug:
             raise
+        details = getattr(exc, "details", "")
+        if details:  # e.g. the summary of a fetch made on the way
+            sys.stdout.write(details.rstrip() + "\n")
         sys.stderr.write(f"eqf: error: {exc}\n")
-        return 2
+        return int(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:
         sys.stderr.write("eqf: interrupted; what was written so far is kept, rerun to finish\n")
         return 130

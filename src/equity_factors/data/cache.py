@@ -1,7 +1,9 @@
 """A results cache of DataFrames as Parquet files (never pickle), keyed by the request.
 
 ``cache/<namespace>/<key>/`` holds one ``<name>.parquet`` per frame and ``meta.json``. Entries
-are written to a temporary folder and renamed, so a reader never sees half an entry. ``eqf clean``
+are written to a temporary folder with a unique name and renamed into place, so a reader never
+sees half an entry and two processes computing the same entry at once never share a temporary
+folder: the first rename wins and the loser keeps (and returns) the winner's entry. ``eqf clean``
 deletes the whole cache.
 """
 
@@ -9,13 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from equity_factors.data.outputs import current_umask
 from equity_factors.data.paths import DataDir
 
 
@@ -44,14 +50,41 @@ class FrameCache:
         return frames, meta.get("meta", {})
 
     def put(self, key: str, frames: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> Path:
+        """Write an entry; when another writer finished the same key first, keep theirs.
+
+        Entries are keyed by their request, so two writers of one key hold the same content.
+        """
         folder = self.root / key
-        tmp = self.root / f".{key}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        for name, frame in frames.items():
-            frame.to_parquet(tmp / f"{name}.parquet")
-        (tmp / "meta.json").write_text(json.dumps({"frames": list(frames), "meta": dict(meta)},
-                                                  default=str))
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._remove_stale_temps()
+        tmp = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{key}.", suffix=".tmp"))
+        try:
+            for name, frame in frames.items():
+                frame.to_parquet(tmp / f"{name}.parquet")
+            (tmp / "meta.json").write_text(json.dumps({"frames": list(frames),
+                                                       "meta": dict(meta)}, default=str))
+            os.chmod(tmp, 0o777 & ~current_umask())
+            try:
+                tmp.rename(folder)
+            except OSError:
+                if not (folder / "meta.json").is_file():
+                    # a damaged entry (no record): replace it
+                    shutil.rmtree(folder, ignore_errors=True)
+                    try:
+                        tmp.rename(folder)
+                    except OSError:
+                        pass  # another writer replaced it meanwhile: theirs stands
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         return folder
+
+    def _remove_stale_temps(self, older_than: float = 3600.0) -> None:
+        """Temporary folders of writers that were killed (untouched for an hour)."""
+        now = time.time()
+        for old in self.root.glob(".*.tmp"):
+            try:
+                if now - old.stat().st_mtime > older_than:
+                    shutil.rmtree(old, ignore_errors=True)
+            except OSError:
+                continue
+

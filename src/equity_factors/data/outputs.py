@@ -1,26 +1,45 @@
 """Write result files atomically: to a temporary name beside the target, then rename.
 
 A command computes everything first and writes last, so a failure leaves no half-written file.
+A file gets the permissions a plain ``open(path, "w")`` would give (0666 minus the umask), not
+the 0600 of a temporary file. :func:`check_output_paths` is called by the CLI before any work, so
+an output that cannot be written stops the command at once with one line.
 """
 
 from __future__ import annotations
 
+import glob
 import io
 import json
 import os
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 
+STALE_TEMP_SECONDS = 3600.0
+
+
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (creating parent folders)."""
+    """Write ``data`` to ``path`` atomically (creating parent folders).
+
+    Where the file system allows (Linux ``O_TMPFILE``), the data is written to a nameless file
+    that gets a name only once complete, so even a SIGKILL mid-write leaves no temporary file
+    behind; elsewhere a ``.<name>.*.tmp`` file is used, and ones left by a killed process are
+    removed by the next write of that name (after :data:`STALE_TEMP_SECONDS`).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(path)
+    if _write_nameless(path, data):
+        return path
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
@@ -28,6 +47,78 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _write_nameless(path: Path, data: bytes) -> bool:
+    """Write through an ``O_TMPFILE`` inode, then link it beside ``path`` and rename it over
+    ``path``; False when the platform or file system has no ``O_TMPFILE``."""
+    flag = getattr(os, "O_TMPFILE", None)
+    if flag is None:
+        return False
+    try:
+        fd = os.open(path.parent, flag | os.O_WRONLY, 0o666)  # the umask applies: plain mode
+    except OSError:
+        return False
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            if not _link_fd(fh.fileno(), tmp):
+                return False
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return True
+
+
+def _link_fd(fd: int, target: Path) -> bool:
+    """Give the open nameless file ``fd`` the name ``target`` (``linkat`` following the
+    ``/proc/self/fd`` link; Python's ``os.link`` calls ``link``, which does not follow it)."""
+    global _LIBC
+    try:
+        import ctypes
+        import ctypes.util
+
+        if _LIBC is None:
+            _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        at_fdcwd, at_symlink_follow = -100, 0x400
+        done = _LIBC.linkat(at_fdcwd, f"/proc/self/fd/{fd}".encode(), at_fdcwd,
+                            os.fsencode(target), at_symlink_follow)
+        return done == 0
+    except (OSError, AttributeError):
+        return False
+
+
+_LIBC = None
+
+
+def _remove_stale_temps(path: Path) -> None:
+    now = time.time()
+    for old in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        try:
+            if now - old.stat().st_mtime > STALE_TEMP_SECONDS:
+                old.unlink()
+        except OSError:
+            continue
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process umask (read without changing it for other threads where /proc allows)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
 
 
 def csv_bytes(frame: pd.DataFrame, index: bool = True, float_format: str | None = None) -> bytes:
@@ -87,3 +178,50 @@ def _default(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"not JSON serializable: {type(obj).__name__}")
+
+
+def check_output_paths(files: dict[str, str | os.PathLike[str] | None] | None = None,
+                       folders: dict[str, str | os.PathLike[str] | None] | None = None) -> None:
+    """Check, before any work, that each output can be written; raise one-line UserErrors.
+
+    Parameters
+    ----------
+    files : mapping flag -> file path (None: not asked for)
+    folders : mapping flag -> output folder (None: not asked for)
+
+    A path is writable when its nearest existing ancestor is a folder where a file can be
+    created (tried for real with a temporary file, removed at once: permission bits alone lie
+    for root and for special file systems such as /proc). Nothing is created otherwise.
+    """
+    from equity_factors.errors import UserError
+
+    checks = [(flag, Path(p), False) for flag, p in (files or {}).items() if p]
+    checks += [(flag, Path(p), True) for flag, p in (folders or {}).items() if p]
+    for flag, path, is_folder in checks:
+        path = path.expanduser()
+        if not is_folder and path.is_dir():
+            raise UserError(f"{flag} {path} is a folder; give a file path inside it")
+        if is_folder and path.exists() and not path.is_dir():
+            raise UserError(f"{flag} {path} is a file, not a folder; give a folder to write into")
+        probe = path if is_folder else path.parent
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        if not probe.is_dir():
+            raise UserError(f"{flag} {path}: {probe} is a file, not a folder; choose another "
+                            "place to write")
+        try:
+            with tempfile.NamedTemporaryFile(dir=probe, prefix=".eqf-write-test-"):
+                pass
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise UserError(f"cannot write {flag} {path} (no file can be created in {probe}: "
+                            f"{reason}); choose a folder you can write to") from None
+
+
+def summary_name(basket_file: str | os.PathLike[str] | None) -> str:
+    """The summary JSON beside a basket file: ``basket_summary.json`` for the default
+    ``trade_basket.csv``, else ``<stem>_summary.json`` (so baskets in one folder keep theirs)."""
+    if basket_file is None:
+        return "basket_summary.json"
+    stem = Path(basket_file).stem
+    return "basket_summary.json" if stem == "trade_basket" else f"{stem}_summary.json"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,3 +61,9 @@ def resolve_data_dir(cli_value: str | os.PathLike[str] | None = None) -> DataDir
             "point --data-dir or EQF_HOME at a folder you can write to"
         ) from None
     return DataDir(root)
+
+
+def eqf_command(root: str | os.PathLike[str], command: str) -> str:
+    """``eqf <command> --data-dir <root>``: how a message names a command, so that following it
+    literally acts on the data directory in use (never on ``EQF_HOME`` or the default)."""
+    return f"eqf {command} --data-dir {shlex.quote(str(root))}"

@@ -1,6 +1,5 @@
 """Result files the workflows read back: the optimization results JSON (versioned, validated
-against the schema shipped beside this module), an earlier trade basket, a run's saved table,
-and the Optuna study journal of the data directory."""
+against the schema shipped beside this module), an earlier trade basket, and a run's saved table."""
 
 from __future__ import annotations
 
@@ -73,10 +72,3 @@ def read_run_table(data_dir: DataDir, run_id: str, name: str) -> pd.DataFrame | 
         return pd.read_csv(path)
     except (OSError, ValueError):
         return None
-
-
-def study_journal(data_dir: DataDir) -> Path:
-    """The Optuna journal file of the data directory (its folder created)."""
-    folder = data_dir.root / "optuna"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / "studies.journal"

@@ -1,4 +1,10 @@
-"""Run records: ``EQF_HOME/runs/<id>/run.json`` beside copies of the run's outputs."""
+"""Run records: ``EQF_HOME/runs/<id>/run.json`` beside copies of the run's outputs.
+
+A run folder never exists without its record: outputs are written into a hidden staging folder
+``runs/.<id>.tmp/`` and the folder is renamed to ``runs/<id>/`` only once ``run.json`` is in it.
+A run killed before that leaves only a staging folder, which listings ignore and later runs (and
+``eqf clean``) remove.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from equity_factors import __version__
-from equity_factors.data.outputs import json_bytes, write_bytes
+from equity_factors.data.outputs import current_umask, json_bytes, write_bytes
 from equity_factors.data.paths import DataDir
 
 RUN_SCHEMA_VERSION = 1
@@ -52,7 +58,13 @@ class Run:
 
     @property
     def folder(self) -> Path:
+        """The run's folder (it exists once :meth:`finish` has written ``run.json``)."""
         return self.data_dir.runs / self.run_id
+
+    @property
+    def staging(self) -> Path:
+        """Where outputs go until the record is written."""
+        return self.data_dir.runs / f".{self.run_id}.tmp"
 
     def lap(self, name: str) -> None:
         """Record the seconds since the previous lap under ``name``."""
@@ -62,8 +74,8 @@ class Run:
 
     def add(self, name: str, data: bytes, user_path: str | os.PathLike[str] | None = None) -> Path:
         """Write one output into the run folder, and to ``user_path`` too when given."""
-        inside = write_bytes(self.folder / name, data)
-        target = inside
+        write_bytes(self.staging / name, data)
+        target = self.folder / name
         if user_path is not None:
             target = write_bytes(Path(user_path), data)
         self.outputs[name] = str(Path(target).resolve())
@@ -89,7 +101,30 @@ class Run:
             "outputs": self.outputs,
             "headline": headline or {},
         }
-        return write_bytes(self.folder / "run.json", json_bytes(record))
+        write_bytes(self.staging / "run.json", json_bytes(record))
+        os.chmod(self.staging, 0o777 & ~current_umask())
+        os.replace(self.staging, self.folder)
+        remove_stale_staging(self.data_dir)
+        return self.folder / "run.json"
+
+
+STALE_STAGING_SECONDS = 6 * 3600.0
+
+
+def remove_stale_staging(data_dir: DataDir, older_than: float = STALE_STAGING_SECONDS) -> int:
+    """Delete staging folders of runs that died (untouched for ``older_than`` seconds)."""
+    if not data_dir.runs.is_dir():
+        return 0
+    removed = 0
+    now = time.time()
+    for path in data_dir.runs.glob(".*.tmp"):
+        try:
+            if now - path.stat().st_mtime > older_than:
+                shutil.rmtree(path, ignore_errors=True)
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def list_runs(data_dir: DataDir) -> list[dict[str, Any]]:
@@ -98,6 +133,8 @@ def list_runs(data_dir: DataDir) -> list[dict[str, Any]]:
     if not data_dir.runs.is_dir():
         return out
     for path in sorted(data_dir.runs.glob("*/run.json"), reverse=True):
+        if path.parent.name.startswith("."):
+            continue  # a staging folder
         try:
             out.append(json.loads(path.read_text()))
         except (OSError, json.JSONDecodeError):

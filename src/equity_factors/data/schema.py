@@ -130,6 +130,25 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (evidence_hash, model)
     ) WITHOUT ROWID;
     """,
+    # v4: every provider answer that cost an API call, so that a rerun (after a daily cap, a
+    # kill, a crash) never pays for the same call twice. Keyed by function, symbol, the other
+    # parameters (canonical JSON; never the key) and the trading day the answer belongs to.
+    # data_day: the last date of the data it was used with (events answers are reused on later
+    # days while the prices they adjust are at most a few trading days newer). Bodies are
+    # zlib-compressed text.
+    """
+    CREATE TABLE api_responses (
+        provider    TEXT NOT NULL,
+        function    TEXT NOT NULL,
+        symbol      TEXT NOT NULL,
+        params      TEXT NOT NULL,
+        trading_day TEXT NOT NULL,
+        data_day    TEXT,
+        body        BLOB NOT NULL,
+        fetched_at  TEXT NOT NULL,
+        PRIMARY KEY (provider, function, symbol, params, trading_day)
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from equity_factors.data.paths import eqf_command
 from equity_factors.data.schema import MIGRATIONS, SCHEMA_VERSION
-from equity_factors.errors import StoreError
+from equity_factors.errors import DataError, StoreError
 
 BAR_FIELDS = ("open", "high", "low", "close", "adj_close", "volume", "dividend", "split")
 _CHUNK = 900  # bound on SQL variables per statement
@@ -36,8 +37,12 @@ _EPOCH = np.datetime64("1970-01-01", "D")
 
 
 def utc_now() -> str:
-    """The current UTC time as ISO text (seconds)."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    """The current UTC time as ISO text (seconds), from :mod:`equity_factors.data.clock`."""
+    from equity_factors.data import clock
+
+    if not clock.offset_seconds():
+        return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.fromtimestamp(int(clock.time()), timezone.utc).isoformat()
 
 
 def to_day_numbers(dates: Any) -> np.ndarray:
@@ -67,6 +72,25 @@ def busy_timeout_ms() -> int:
 
 def _blob(values: np.ndarray, dtype: str = "<f8") -> bytes:
     return np.ascontiguousarray(values, dtype=dtype).tobytes()
+
+
+class SourceConflict(DataError):
+    """Bars of a symbol come from one source: a write from another source was refused.
+
+    ``conflicts`` maps symbol -> the source its stored bars come from.
+    """
+
+    def __init__(self, conflicts: Mapping[str, str], source: str) -> None:
+        self.conflicts = dict(conflicts)
+        self.source = source
+        names = sorted(self.conflicts)
+        shown = ", ".join(f"{s} ({self.conflicts[s]})" for s in names[:5])
+        more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+        super().__init__(
+            f"{len(names)} symbol(s) already stored from another source: {shown}{more}; a "
+            f"symbol's bars come from one source, so {source} bars were not written: pass "
+            f"--replace to replace them with the {source} ones, or store the data under other "
+            "symbol names")
 
 
 @dataclass(frozen=True)
@@ -144,7 +168,8 @@ class Store:
         if "not a database" in text or "malformed" in text or "disk image" in text:
             return StoreError(
                 f"the store {self.path} is corrupted ({text}); recover with "
-                "`eqf clean --all --yes` (deletes the store and runs) and fetch the data again"
+                f"`{eqf_command(self.path.parent, 'clean --all --yes')}` (deletes the store and "
+                "runs of that data directory) and fetch the data again"
             )
         if isinstance(exc, sqlite3.OperationalError) and "locked" in text:
             return StoreError(
@@ -277,7 +302,8 @@ class Store:
         return frame.set_index("symbol")
 
     # ------------------------------------------------------------------ bars
-    def write_bars(self, bars: Mapping[str, pd.DataFrame], source: str) -> int:
+    def write_bars(self, bars: Mapping[str, pd.DataFrame], source: str,
+                   replace: bool = False) -> int:
         """Write daily bars of several symbols in ONE transaction; returns rows written.
 
         Parameters
@@ -287,6 +313,10 @@ class Store:
             ``adj_close`` is required. Existing rows of the same (symbol, date) are replaced.
         source : str
             Provider name, recorded with the symbol.
+        replace : bool
+            Bars of a symbol come from one source: a symbol stored from another source raises
+            :class:`SourceConflict` (nothing is written) unless ``replace``, which drops its
+            stored bars first (never a splice of two sources).
         """
         arrays = {}
         for symbol, frame in bars.items():
@@ -295,10 +325,11 @@ class Store:
             frame = frame.sort_index()
             arrays[symbol] = (to_day_numbers(frame.index), {
                 f: frame[f].to_numpy(dtype=float) for f in BAR_FIELDS if f in frame.columns})
-        return self.write_bar_arrays(arrays, source)
+        return self.write_bar_arrays(arrays, source, replace=replace)
 
     def write_bar_arrays(
-        self, bars: Mapping[str, tuple[np.ndarray, Mapping[str, np.ndarray]]], source: str
+        self, bars: Mapping[str, tuple[np.ndarray, Mapping[str, np.ndarray]]], source: str,
+        replace: bool = False,
     ) -> int:
         """Like :meth:`write_bars` with arrays: symbol -> (ascending days since 1970-01-01,
         {field: float array}); fields left out are unknown (NaN)."""
@@ -306,6 +337,14 @@ class Store:
         now = utc_now()
         with self.transaction() as conn:
             ids = self._symbol_ids(conn, bars.keys(), create=True, source=source)
+            stored = self._bar_sources(conn, list(ids.values()))
+            conflicts = {s: stored[i] for s, i in ids.items()
+                         if i in stored and stored[i] != source}
+            if conflicts and not replace:
+                raise SourceConflict(conflicts, source)
+            if conflicts:
+                conn.executemany("DELETE FROM bars WHERE symbol_id = ?",
+                                 [(ids[s],) for s in conflicts])
             for symbol, (days, fields) in bars.items():
                 if len(days):
                     total += self._write_symbol_bars(conn, ids[symbol], np.asarray(days),
@@ -345,6 +384,43 @@ class Store:
             (sid, len(days), int(days[0]), int(days[-1]), day_blob, *blobs, digest, source, now),
         )
         return n
+
+    @staticmethod
+    def _bar_sources(conn: sqlite3.Connection, ids: list[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            for sid, src in conn.execute(
+                    f"SELECT symbol_id, source FROM bars WHERE symbol_id IN "
+                    f"({','.join('?' * len(chunk))})", chunk):
+                out[int(sid)] = str(src)
+        return out
+
+    def bar_sources(self, symbols: Sequence[str]) -> dict[str, str]:
+        """symbol -> the source of its stored bars (symbols without bars are left out)."""
+        with self.connect() as conn:
+            ids = self._symbol_ids(conn, symbols)
+            found = self._bar_sources(conn, list(ids.values()))
+        return {s: found[i] for s, i in ids.items() if i in found}
+
+    def check_sources(self, symbols: Sequence[str], source: str, replace: bool = False) -> None:
+        """Raise :class:`SourceConflict` before any work when ``symbols`` are stored from
+        another source (unless ``replace``)."""
+        conflicts = {s: src for s, src in self.bar_sources(symbols).items() if src != source}
+        if conflicts and not replace:
+            raise SourceConflict(conflicts, source)
+
+    def universe_sources(self) -> dict[str, str]:
+        """universe -> its members' bar sources with counts, e.g. ``"sample 25"``."""
+        with self.connect() as conn:
+            rows = conn.execute(
+                "SELECT m.universe, b.source, COUNT(*) FROM universe_members m "
+                "JOIN symbols s ON s.symbol = m.symbol JOIN bars b ON b.symbol_id = s.id "
+                "GROUP BY m.universe, b.source ORDER BY m.universe, COUNT(*) DESC").fetchall()
+        out: dict[str, list[str]] = {}
+        for universe, src, n in rows:
+            out.setdefault(universe, []).append(f"{src} {n}")
+        return {u: ", ".join(parts) for u, parts in out.items()}
 
     def read_series(
         self, symbols: Sequence[str], fields: Sequence[str] = ("adj_close",)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from equity_factors.data.paths import DataDir
+from equity_factors.data.paths import DataDir, eqf_command
 from equity_factors.data.store import Store
 from equity_factors.errors import UserError
 
@@ -92,8 +92,9 @@ def resolve_universe(store: Store, data_dir: DataDir, spec: str, *,
         else:
             raise UserError(
                 f"unknown universe or symbol {token!r}: not in the store; {BUNDLED_HINT}; or "
-                "import a file (eqf data import PATH --universe NAME), or set "
-                "ALPHAVANTAGE_API_KEY and run eqf data fetch")
+                f"import a file ({eqf_command(data_dir.root, 'data import PATH --universe NAME')}"
+                "), or set ALPHAVANTAGE_API_KEY and run "
+                f"{eqf_command(data_dir.root, 'data fetch --universe ' + upper)}")
         parts.append((token, kind, len(members)))
         symbols.update(dict.fromkeys(members))
     label = "+".join(p[0].upper() if p[1] != "symbol" else p[0] for p in parts)

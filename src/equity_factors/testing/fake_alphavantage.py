@@ -374,6 +374,16 @@ class FakeAlphaVantage(BackgroundServer):
             self._recent.clear()
             self._last_time = 0.0
 
+    def calls(self, outcome: str | None = "ok") -> dict[tuple[str, str, str], int]:
+        """Calls per (function, symbol, outputsize), counting only ``outcome`` ("ok": data
+        answers; None: every request)."""
+        counts: dict[tuple[str, str, str], int] = {}
+        for r in self.requests():
+            if outcome is None or r["outcome"] == outcome:
+                key = (r["function"], r["symbol"], r["outputsize"])
+                counts[key] = counts.get(key, 0) + 1
+        return counts
+
     def requests(self) -> list[dict[str, Any]]:
         """The request log: t (arrival, epoch seconds), function, symbol, outputsize, outcome."""
         with self._lock:
@@ -538,7 +548,13 @@ class FakeAlphaVantage(BackgroundServer):
         tk = self.data.tickers[sym]
         days = [i for i in range(t, tk.first - 1, -1) if tk.arrays["dividend"][i] > 0]
         rows = []
-        if days:  # a declared dividend with a future ex-date
+        # Dividends are declared weeks ahead: those of the next 15 trading days are listed
+        # (newest first) as the real service lists declared ones.
+        ahead = [i for i in range(min(t + 15, len(self.data.dates) - 1), t, -1)
+                 if tk.arrays["dividend"][i] > 0]
+        for i in ahead:
+            rows.append(_dividend_row(self.data.dates[i], tk.arrays["dividend"][i], declared=True))
+        if days and not ahead:  # a declared dividend with a future ex-date
             future = self.data.dates[t] + pd.offsets.BDay(15)
             rows.append(_dividend_row(future, tk.arrays["dividend"][days[0]], declared=True))
         for i in days:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from equity_factors.data.outputs import csv_bytes, json_bytes
+from equity_factors.data.outputs import csv_bytes, json_bytes, summary_name
 from equity_factors.data.panel import load_panel
 from equity_factors.data.results import load_results, read_basket
 from equity_factors.data.runs import Run
@@ -102,7 +102,8 @@ def basket(ctx: Context, request: BasketRequest, *, argv: list[str],
         elif name == "basket_trades.csv" and diff_output:
             target = diff_output
         elif output:
-            target = Path(output).with_name(name)
+            target = Path(output).with_name(
+                summary_name(output) if name == "basket_summary.json" else name)
         files[name] = run.add(name, blob, target)
     run.finish(fingerprint=fit.panel.fingerprint, seed=factor_request.seed,
                headline={"as_of": str(panel.prices.index[-1].date()), "n_long": summary.n_long,

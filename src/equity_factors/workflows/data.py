@@ -10,7 +10,8 @@ import pandas as pd
 
 from equity_factors.data.ingest import import_file, ingest_sample, ingest_synthetic
 from equity_factors.data.paths import DataDir, resolve_data_dir
-from equity_factors.data.runs import remove_runs
+from equity_factors.data.optuna_journal import journal_folder, remove_stale
+from equity_factors.data.runs import STALE_STAGING_SECONDS, remove_runs, remove_stale_staging
 from equity_factors.data.synthetic import parse_synthetic_universe
 from equity_factors.errors import UserError
 from equity_factors.workflows.context import Context
@@ -25,7 +26,10 @@ class StoreStatus:
 
 def status(ctx: Context) -> StoreStatus:
     """Universes, symbols with their date ranges, and the last fetches."""
-    return StoreStatus(ctx.store.universes(), ctx.store.coverage(), ctx.store.last_fetches(10))
+    universes = ctx.store.universes()
+    sources = ctx.store.universe_sources()
+    universes["bar_sources"] = [sources.get(u, "") for u in universes["name"]]
+    return StoreStatus(universes, ctx.store.coverage(), ctx.store.last_fetches(10))
 
 
 def health(ctx: Context) -> dict[str, Any]:
@@ -38,23 +42,25 @@ def vacuum(ctx: Context) -> tuple[int, int]:
     return ctx.store.vacuum()
 
 
-def import_prices(ctx: Context, path: str, universe: str) -> tuple[list[str], int]:
-    """Import a CSV/Parquet price file as a named universe."""
-    return import_file(ctx.store, path, universe)
+def import_prices(ctx: Context, path: str, universe: str,
+                  replace: bool = False) -> tuple[list[str], int]:
+    """Import a CSV/Parquet price file as a named universe (``replace``: see ``import_file``)."""
+    return import_file(ctx.store, path, universe, replace=replace)
 
 
-def fetch_bundled(ctx: Context, universe: str, seed: int | None = None) -> list[str]:
+def fetch_bundled(ctx: Context, universe: str, seed: int | None = None,
+                  replace: bool = False) -> list[str]:
     """(Re)create a bundled universe in the store: SAMPLE or SYN<n>[-S<seed>]."""
     upper = universe.upper()
     if upper == "SAMPLE":
-        return ingest_sample(ctx.store)
+        return ingest_sample(ctx.store, replace=replace)
     syn = parse_synthetic_universe(upper)
     if syn is None:
         raise UserError(f"{universe!r} is not a bundled universe (SAMPLE, SYN50 ... SYN5000)")
     n, name_seed = syn
     bar = ctx.progress(f"generating {upper}", n)
     return ingest_synthetic(ctx.store, ctx.data_dir, n, seed if seed is not None else name_seed,
-                            progress=lambda done, total: bar(done))
+                            progress=lambda done, total: bar(done), replace=replace)
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,15 @@ def clean(data_dir: str | None, everything: bool) -> CleanReport:
     if dd.cache.exists():
         shutil.rmtree(dd.cache)
         removed.append(str(dd.cache))
+    journals = journal_folder(dd)
+    if everything and journals.exists():
+        shutil.rmtree(journals)
+        removed.append(str(journals))
+    elif journals.exists() and remove_stale(journals):
+        removed.append(f"stale Optuna journals in {journals}")
+    staged = remove_stale_staging(dd, older_than=0.0 if everything else STALE_STAGING_SECONDS)
+    if staged and not everything:
+        removed.append(f"{staged} unfinished run folders in {dd.runs}")
     if everything:
         for path in dd.root.glob(dd.store_path.name + "*"):
             path.unlink()

@@ -20,7 +20,9 @@ the reason and not asked again for :data:`RETRY_UNKNOWN_DAYS` days (``refresh`` 
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +34,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from equity_factors.data import clock
 from equity_factors.data.providers.alphavantage import (
     AlphaVantageClient,
     AlphaVantageConfig,
@@ -46,7 +49,9 @@ from equity_factors.data.providers.alphavantage import (
     load_config,
     merge_bars,
 )
+from equity_factors.data.providers.alphavantage.limiter import DAY
 from equity_factors.data.providers.alphavantage.redaction import redact
+from equity_factors.data.providers.alphavantage.responses import ResponseCache, trading_day
 from equity_factors.data.providers.alphavantage.state import SymbolState
 from equity_factors.data.providers.alphavantage.symbols import (
     api_symbol,
@@ -55,7 +60,7 @@ from equity_factors.data.providers.alphavantage.symbols import (
 )
 from equity_factors.data.store import FetchRecord, utc_now
 from equity_factors.data.universe import BUNDLED_HINT
-from equity_factors.errors import UserError
+from equity_factors.errors import FetchIncomplete, UserError
 from equity_factors.workflows.context import Context
 
 SOURCE = "alphavantage"
@@ -110,6 +115,10 @@ class FetchReport:
     stopped: str | None = None
     notes: tuple[str, ...] = ()
     tier: str = "unknown"
+    cached_answers: int = 0
+    budget: str | None = None
+    unknown_requested: tuple[str, ...] = ()
+    other_source: tuple[str, ...] = ()
 
     def summary(self) -> pd.DataFrame:
         """Symbols and bars per status (fetched, up to date, failed, not fetched)."""
@@ -137,11 +146,46 @@ class FetchReport:
 
     @property
     def exit_code(self) -> int:
-        """0 when every symbol is stored or permanently failed; 1 when a rerun has work left."""
+        """0 when every symbol is stored or permanently failed; 1 when a rerun has work left;
+        2 when symbols the user named are unknown to Alpha Vantage (the others are stored)."""
         left = any(o.status == "not_fetched" for o in self.outcomes)
-        retry = any(o.status == "failed" and not o.reason.startswith("unknown")
+        retry = any(o.status == "failed" and not o.reason.startswith(("unknown", "stored from"))
                     for o in self.outcomes)
-        return 1 if (self.stopped or left or retry) else 0
+        if self.stopped or left or retry:
+            return 1
+        return 2 if (self.unknown_requested or self.other_source) else 0
+
+    def reason(self) -> str | None:
+        """One line: why this fetch did not deliver everything (None when it did)."""
+        if self.stopped:
+            return self.stopped
+        if self.unknown_requested:
+            return (f"unknown to Alpha Vantage: {', '.join(self.unknown_requested)}; check the "
+                    "symbols (share classes are written like BRK-B) or drop them")
+        if self.other_source:
+            return (f"{len(self.other_source)} symbol(s) are stored from another source and were "
+                    f"not fetched ({', '.join(self.other_source[:5])}): a symbol's bars come "
+                    "from one source; pass --replace to replace them with Alpha Vantage's")
+        failed = [o for o in self.outcomes if o.status in ("failed", "not_fetched")
+                  and not o.reason.startswith(("unknown", "stored from"))]
+        if failed:
+            return (f"{len(failed)} symbol(s) failed ({failed[0].symbol}: {failed[0].reason}); "
+                    "rerun the same command to retry them")
+        return None
+
+    def text(self) -> str:
+        """The summary as plain text (for commands that fetched on the way)."""
+        lines = list(self.notes)
+        lines.append(f"Alpha Vantage fetch of {self.spec}:")
+        lines.append(self.summary().to_string())
+        failures = self.failures()
+        if not failures.empty:
+            lines.append(failures.to_string(index=False))
+        lines.append(f"{self.calls} calls, {self.cached_answers} answers reused from the store; "
+                     f"key tier: {self.tier}")
+        if self.budget:
+            lines.append(self.budget)
+        return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -223,21 +267,81 @@ class _Session:
     """Client, limiter, provider and shared flags of one fetch."""
 
     def __init__(self, ctx: Context, config: AlphaVantageConfig, workers: int | None,
-                 transport: object | None) -> None:
+                 transport: object | None, now: pd.Timestamp, refresh: bool = False) -> None:
         self.ctx = ctx
         self.config = config
         self.state = ProviderState(ctx.store)
         self.key_id = self.state.key_id(config.api_key or "")
         self.limiter = RateLimiter(config.calls_per_minute, config.calls_per_day,
-                                   store=ctx.store, key_id=self.key_id)
+                                   store=ctx.store, key_id=self.key_id, clock=clock.time)
         self.workers = workers or _default_workers(config.calls_per_minute)
         self.stop = threading.Event()
+        self.responses = ResponseCache(ctx.store, trading_day(now), read=not refresh)
+        self.responses.prune()
         self.client = AlphaVantageClient(config, limiter=self.limiter, stop=self.stop,
                                          transport=transport,  # type: ignore[arg-type]
-                                         max_connections=self.workers + 1)
+                                         max_connections=self.workers + 1,
+                                         responses=self.responses,
+                                         on_daily_notice=self.learn_budget)
         self.provider = AlphaVantageProvider(self.client, self.state, self.key_id)
         self.stopped: DailyLimitReached | None = None
         self._lock = threading.Lock()
+        self.budget, self.budget_source = self._known_budget()
+        self.replace = False
+        self.replacing: set[str] = set()
+        self.limiter.calls_per_day = self.budget
+
+    # ------------------------------------------------------------------ the daily budget
+    @property
+    def _budget_name(self) -> str:
+        return f"daily_budget:{self.key_id}"
+
+    def _known_budget(self) -> tuple[int | None, str]:
+        """ALPHAVANTAGE_CALLS_PER_DAY, else what a daily notice taught in the last 7 days."""
+        if self.config.calls_per_day is not None:
+            per_day = self.config.calls_per_day
+            return per_day, f"ALPHAVANTAGE_CALLS_PER_DAY={per_day}"
+        found = self.state.get(self._budget_name)
+        if found is None or self.provider.adjusted:
+            return None, ""
+        learnt = json.loads(found[0])
+        if clock.time() - float(learnt["at"]) > 7 * DAY:
+            return None, ""
+        return int(learnt["calls"]), "learnt from Alpha Vantage's daily-limit notice"
+
+    def learn_budget(self, slot: float, message: str) -> None:
+        """A daily-limit notice: the budget is the calls this key made in the 24 hours before
+        it (all eqf processes; fewer if the notice quotes a smaller number)."""
+        with self.ctx.store.connect() as conn:
+            made = conn.execute("SELECT COUNT(*) FROM api_calls WHERE key_hash = ? AND t > ? "
+                                "AND t < ?", (self.key_id, slot - DAY, slot)).fetchone()[0]
+        quoted = re.search(r"(\d+) requests per day", message)
+        calls = min(made, int(quoted.group(1))) if quoted else made
+        with self._lock:
+            found = self.state.get(self._budget_name)
+            if found is not None:
+                old = json.loads(found[0])
+                if slot - float(old["at"]) < DAY and int(old["calls"]) <= calls:
+                    return
+            self.state.set(self._budget_name, json.dumps({"calls": max(1, calls), "at": slot}))
+
+    def calls_left(self) -> int | None:
+        """Calls left in the trailing 24 hours under the known budget (None: no budget)."""
+        if self.budget is None:
+            return None
+        return max(0, self.budget - self.limiter.calls_in_window(DAY))
+
+    def budget_resets(self) -> str:
+        """When the oldest call of the trailing 24 hours leaves the window."""
+        with self.ctx.store.connect() as conn:
+            oldest = conn.execute("SELECT MIN(t) FROM api_calls WHERE key_hash = ? AND t > ?",
+                                  (self.key_id, clock.time() - DAY)).fetchone()[0]
+        when = (oldest or clock.time()) + DAY
+        return pd.Timestamp(when, unit="s", tz="UTC").strftime("%Y-%m-%d %H:%M UTC")
+
+    def symbol_cost(self) -> int:
+        """Calls one symbol's prices cost with this key (3 on the free route)."""
+        return 1 if self.provider.adjusted else 3
 
     def halt(self, exc: DailyLimitReached) -> None:
         with self._lock:
@@ -260,7 +364,8 @@ def no_key_error(what: str) -> UserError:
 def fetch(ctx: Context, spec: str, *, start: str | pd.Timestamp | None = None,
           refresh: bool = False, fundamentals: bool = False, listing_status: bool = False,
           config: AlphaVantageConfig | None = None, workers: int | None = None,
-          now: pd.Timestamp | None = None, transport: object | None = None) -> FetchReport:
+          now: pd.Timestamp | None = None, transport: object | None = None,
+          replace: bool = False) -> FetchReport:
     """Fetch what ``spec`` needs from Alpha Vantage into the store.
 
     Parameters
@@ -286,6 +391,9 @@ def fetch(ctx: Context, spec: str, *, start: str | pd.Timestamp | None = None,
         The current time (tests).
     transport : httpx transport, optional
         Replaces the network (tests).
+    replace : bool
+        Symbols stored from another source (an import, the bundled sample) are refused (no
+        call) unless ``replace``: then their bars are replaced by Alpha Vantage's full fetch.
 
     Returns
     -------
@@ -300,9 +408,10 @@ def fetch(ctx: Context, spec: str, *, start: str | pd.Timestamp | None = None,
     if not config.api_key:
         raise no_key_error(spec)
     start_ts = _parse_start(start)
-    now_ts = _utc(now) if now is not None else pd.Timestamp.now(tz="UTC")
+    now_ts = _utc(now) if now is not None else clock.now()
     began, started_at = time.monotonic(), utc_now()
-    session = _Session(ctx, config, workers, transport)
+    session = _Session(ctx, config, workers, transport, now_ts, refresh)
+    session.replace = replace
     notes: list[str] = []
     outcomes: list[SymbolOutcome] = []
     universe: str | None = None
@@ -325,14 +434,35 @@ def fetch(ctx: Context, spec: str, *, start: str | pd.Timestamp | None = None,
     finally:
         session.close()
     stopped = None
+    left = sum(o.status == "not_fetched" for o in outcomes)
     if session.stopped is not None:
-        left = sum(o.status == "not_fetched" for o in outcomes)
         rest = f"to fetch the remaining {left} symbol(s)" if left else "to continue"
         stopped = (f"{session.stopped}; what was fetched is kept: rerun the same command "
                    f"{session.stopped.resume_after} {rest}")
+    budget_line = None
+    calls_left = session.calls_left()
+    if calls_left is not None:
+        cost = session.symbol_cost()
+        can = calls_left // cost
+        budget_line = (f"daily budget ({session.budget} calls, {session.budget_source}): "
+                       f"{calls_left} left until {session.budget_resets()}, enough for "
+                       f"{min(can, left) if left else can} more symbol(s) at {cost} calls each"
+                       + (f"; {left} symbol(s) still to fetch" if left else ""))
+        if left and stopped is None:
+            stopped = (f"the daily budget ({session.budget_source}) leaves {calls_left} call(s) "
+                       f"(a symbol needs {cost}); what was fetched is kept: rerun the same "
+                       f"command after {session.budget_resets()} to fetch the remaining {left} "
+                       "symbol(s)")
+    other = tuple(o.symbol for o in outcomes if o.status == "failed"
+                  and o.reason.startswith("stored from"))
+    requested = set(_tokens(spec)) if universe is None else set()
+    requested = {canonical_symbol(t) for t in requested}
+    unknown = tuple(o.symbol for o in outcomes if o.status == "failed"
+                    and o.reason.startswith("unknown") and o.symbol in requested)
     report = FetchReport(spec, universe, tuple(members), tuple(outcomes), session.client.attempts,
                          time.monotonic() - began, redact(stopped) if stopped else None,
-                         tuple(redact(n) for n in notes), session.provider.tier)
+                         tuple(redact(n) for n in notes), session.provider.tier,
+                         session.responses.hits, budget_line, unknown, other)
     summary = report.summary()["symbols"].to_dict()
     ctx.store.log_fetch(FetchRecord(
         SOURCE, "prices", (universe or spec)[:200],
@@ -359,7 +489,15 @@ def make_on_demand_fetcher(ctx: Context, config: AlphaVantageConfig | None = Non
         report = fetch(ctx, token, config=config)
         ok = set(report.ok_symbols())
         found = [s for s in report.members if s in ok]
-        return found or None
+        reason = report.reason()
+        if reason is not None or not found:
+            # Stop with the fetch's own reason (a daily cap, unknown symbols), not with a
+            # later, confusing message about the universe being too small.
+            raise FetchIncomplete(
+                f"fetching {token} for this command did not complete: "
+                + (reason or f"Alpha Vantage has no prices for {token}"),
+                details=report.text(), exit_code=report.exit_code or 2)
+        return found
 
     return on_demand
 
@@ -465,11 +603,20 @@ def _fetch_symbols(session: _Session, symbols: list[str], start: pd.Timestamp | 
     close = latest_close(now)
     outcomes: dict[str, SymbolOutcome] = {}
     tasks: list[tuple[str, Plan, bool]] = []
+    sources = store.bar_sources(symbols)
     for symbol in symbols:
         if not is_valid_symbol(symbol):
             outcomes[symbol] = SymbolOutcome(symbol, "failed", 0,
                                              "unknown: not a symbol Alpha Vantage serves")
             continue
+        if sources.get(symbol, SOURCE) != SOURCE:
+            if not session.replace:  # one source per symbol: never splice two
+                outcomes[symbol] = SymbolOutcome(
+                    symbol, "failed", 0, f"stored from {sources[symbol]} (a symbol's bars come "
+                    "from one source; --replace fetches Alpha Vantage's instead)")
+                continue
+            session.replacing.add(symbol)
+            cover.pop(symbol, None)
         st = states.get(symbol)
         plan = plan_symbol(cover.get(symbol), st, now=now, start=start, refresh=refresh,
                            full_allowed=session.provider.full)
@@ -481,14 +628,23 @@ def _fetch_symbols(session: _Session, symbols: list[str], start: pd.Timestamp | 
             outcomes[symbol] = SymbolOutcome(symbol, "up_to_date")
         else:
             tasks.append((symbol, plan, need_fund))
-    bar = session.ctx.progress(f"fetching {label}", len(tasks))
+    first: list[tuple[str, Plan, bool]] = []
+    if tasks and session.budget is not None and (session.provider.adjusted is None or (
+            session.provider.full is None and any(p.action == "full" for _, p, _ in tasks))):
+        # Unknown entitlements: the first symbol alone learns what a symbol costs this key.
+        first, tasks = tasks[:1], tasks[1:]
+    bar = session.ctx.progress(f"fetching {label}", len(tasks) + len(first))
+    for symbol, plan, need_fund in first:
+        outcomes[symbol] = _one(session, symbol, plan, need_fund, start, now)
+    if session.stopped is None:
+        tasks = _within_budget(session, tasks, outcomes)
     began = time.monotonic()
     pool = ThreadPoolExecutor(max_workers=session.workers, thread_name_prefix="av-fetch")
     futures: dict[Future, str] = {}
     try:
         futures = {pool.submit(_one, session, s, p, f, start, now): s for s, p, f in tasks}
         pending = set(futures)
-        done_count = 0
+        done_count = len(first)
         while pending:
             done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for fut in done:
@@ -508,6 +664,40 @@ def _fetch_symbols(session: _Session, symbols: list[str], start: pd.Timestamp | 
         if symbol not in outcomes:
             outcomes[symbol] = SymbolOutcome(symbol, "not_fetched", 0, "stopped before it")
     return [outcomes[s] for s in symbols]
+
+
+def _within_budget(session: _Session, tasks: list[tuple[str, Plan, bool]],
+                   outcomes: dict[str, SymbolOutcome]) -> list[tuple[str, Plan, bool]]:
+    """With a known daily budget, keep the tasks the calls left can finish whole (in order;
+    answers already in the response cache cost nothing); the rest are not fetched."""
+    left = session.calls_left()
+    if left is None or not tasks:
+        return tasks
+    provider = session.provider
+    cached = session.responses.cached_functions([api_symbol(s) for s, _, _ in tasks])
+    # Unknown entitlements cost one refused probe each (premium series, full history).
+    reserve = int(provider.adjusted is None) + int(
+        provider.full is None and any(p.action == "full" for _, p, _ in tasks))
+    budget = left - reserve
+    kept = []
+    for symbol, plan, need_fund in tasks:
+        have = cached.get(api_symbol(symbol), set())
+        cost = 3 * need_fund
+        if plan.action in ("full", "compact"):
+            if provider.adjusted:
+                cost += "TIME_SERIES_DAILY_ADJUSTED" not in have
+            else:
+                cost += sum(f not in have for f in ("TIME_SERIES_DAILY", "SPLITS", "DIVIDENDS"))
+        if cost <= max(budget, 0):
+            budget -= cost
+            kept.append((symbol, plan, need_fund))
+        else:
+            outcomes[symbol] = SymbolOutcome(
+                symbol, "not_fetched", 0,
+                f"daily budget: the {left} call(s) left today go to the symbols before it "
+                f"(this one needs {cost})")
+            budget = -1  # keep the order: no later symbol jumps the queue
+    return kept
 
 
 def _one(session: _Session, symbol: str, plan: Plan, fundamentals: bool,
@@ -555,7 +745,8 @@ def _fetch_prices(session: _Session, symbol: str, plan: Plan,
     store = session.ctx.store
     provider = session.provider
     result = provider.daily_bars(symbol, full=plan.action == "full")
-    old = store.read_bars(symbol) if plan.reason != "not stored" else None
+    replacing = symbol in session.replacing
+    old = store.read_bars(symbol) if plan.reason != "not stored" and not replacing else None
     if old is not None and old.empty:
         old = None
     new = result.frame if start is None else result.frame[result.frame.index >= start]
@@ -577,11 +768,12 @@ def _fetch_prices(session: _Session, symbol: str, plan: Plan,
     frame, ratio = merge_bars(old, new)
     if ratio is None and old is not None:
         note = note or f"gap between stored bars and the new ones after {old.index.max():%Y-%m-%d}"
-    store.write_bars({symbol: frame}, source=SOURCE)
+    store.write_bars({symbol: frame}, source=SOURCE, replace=replacing)
     history_start = result.frame.index.min() if result.full else None
     session.state.mark(symbol, "ok", note or None, api_symbol=api_symbol(symbol), fetched=True,
                        last_refreshed=result.last_refreshed or result.frame.index.max(),
                        history_start=history_start)
+    session.responses.forget_series(api_symbol(symbol))  # the stored bars are the record now
     return len(new), note
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from equity_factors import __version__
 from equity_factors.data.outputs import csv_bytes, json_bytes
-from equity_factors.data.results import RESULTS_SCHEMA, RESULTS_SCHEMA_VERSION, study_journal
+from equity_factors.data.results import RESULTS_SCHEMA, RESULTS_SCHEMA_VERSION
 from equity_factors.data.runs import Run
 from equity_factors.errors import UserError
 from equity_factors.metrics import performance_summary
@@ -72,10 +72,9 @@ class OptimizeOutcome:
 
 def default_storage(ctx: Context) -> Any:
     """Optuna storage kept in the data directory: an append-only journal file (fast, no server)."""
-    import optuna
-    from optuna.storages.journal import JournalFileBackend
+    from equity_factors.data.optuna_journal import journal_storage
 
-    return optuna.storages.JournalStorage(JournalFileBackend(str(study_journal(ctx.data_dir))))
+    return journal_storage(ctx.data_dir)  # one journal per run, removed afterwards
 
 
 def _frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:

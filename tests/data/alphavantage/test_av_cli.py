@@ -37,9 +37,11 @@ def test_fetch_spy_prints_the_table_and_stores_the_universe(fake, env, capsys):
 
 def test_unknown_symbols_listed_with_reason(fake, env, capsys, stocks):
     code = main(["--data-dir", str(env), "data", "fetch", "--symbols", f"{stocks[0]},NOSUCH"])
-    out = capsys.readouterr().out
-    assert code == 0
-    assert "NOSUCH" in out and "unknown to Alpha Vantage" in out
+    captured = capsys.readouterr()
+    assert code == 2  # a symbol the user named is unknown: not a success, though the rest is kept
+    assert "NOSUCH" in captured.out and "unknown to Alpha Vantage" in captured.out
+    assert "unknown to Alpha Vantage: NOSUCH" in captured.err
+    assert stocks[0] in Store(env / "store.sqlite").coverage().index
 
 
 def test_without_a_key_names_the_bundled_universes(env, monkeypatch, capsys):
@@ -61,3 +63,27 @@ def test_bad_settings_are_one_line_user_errors(env, monkeypatch, capsys, name, v
     assert main(argv + ([flag] if flag else [])) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and KEY not in err
+
+
+def test_analysis_command_that_fetches_stops_with_the_daily_cap(fake, env, capsys):
+    # Before: the partial universe went on to the factor fit and ended with a message about -k.
+    fake.configure(daily_cap=4)
+    code = main(["--data-dir", str(env), "discover", "--universe", "QQQ", "-k", "3",
+                 "--output-dir", str(env.parent / "out")])
+    captured = capsys.readouterr()
+    assert code == 1  # the fetch's own code: a rerun has work left
+    assert "Alpha Vantage fetch of QQQ" in captured.out and "not fetched" in captured.out
+    err = [ln for ln in captured.err.splitlines() if ln.strip()]
+    assert len(err) == 1 and err[0].startswith("eqf: error: fetching QQQ")
+    assert "daily limit" in err[0] and "rerun the same command" in err[0]
+    assert "-k" not in err[0] and "ALPHAVANTAGE_API_KEY" not in err[0]
+    assert not (env.parent / "out").exists()
+
+
+def test_analysis_command_names_unknown_symbols(fake, env, capsys):
+    # Before: "set ALPHAVANTAGE_API_KEY" although it was set.
+    code = main(["--data-dir", str(env), "discover", "--universe", "NOSUCH", "-k", "3"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "unknown to Alpha Vantage: NOSUCH" in err[0]
+    assert "ALPHAVANTAGE_API_KEY" not in err[0]

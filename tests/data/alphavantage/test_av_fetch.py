@@ -89,7 +89,9 @@ def test_lists_aliases_and_unknown_symbols(fake, make_config, ctx, stocks):
     assert by[stocks[1]].status == "fetched" and by["BRK-B"].status == "fetched"
     assert by["NOSUCH"].status == "failed" and by["NOSUCH"].reason.startswith("unknown")
     assert by["^GSPC"].status == "failed"
-    assert report.exit_code == 0  # unknown symbols are final, not "rerun to finish"
+    # unknown symbols are final, not "rerun to finish" (1), but the user named them: exit 2
+    assert report.exit_code == 2 and report.unknown_requested == ("NOSUCH", "^GSPC")
+    assert "NOSUCH, ^GSPC" in report.reason()
     assert ProviderState(ctx.store).symbols(["NOSUCH"])["NOSUCH"].status == "not_found"
     fake.reset()
     again = fetch(ctx, "NOSUCH", config=make_config())

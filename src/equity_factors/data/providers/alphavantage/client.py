@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -47,6 +48,7 @@ from equity_factors.data.providers.alphavantage.errors import (
 )
 from equity_factors.data.providers.alphavantage.limiter import RateLimiter
 from equity_factors.data.providers.alphavantage.redaction import redact, register_secret
+from equity_factors.data.providers.alphavantage.responses import ResponseCache
 from equity_factors.errors import UserError
 
 DAILY_RESUME_HINT = ("when the key's daily limit resets (Alpha Vantage does not document the "
@@ -92,7 +94,8 @@ class AlphaVantageClient:
     def __init__(self, config: AlphaVantageConfig, *, limiter: RateLimiter | None = None,
                  stop: threading.Event | None = None,
                  transport: httpx.BaseTransport | None = None, max_connections: int = 16,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, responses: ResponseCache | None = None,
+                 on_daily_notice: Callable[[float, str], None] | None = None) -> None:
         if not config.api_key:
             raise UserError("no Alpha Vantage key: set ALPHAVANTAGE_API_KEY (or put it in .env)")
         register_secret(config.api_key)
@@ -113,6 +116,8 @@ class AlphaVantageClient:
         )
         self._count_lock = threading.Lock()
         self.attempts = 0
+        self.responses = responses
+        self.on_daily_notice = on_daily_notice
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
@@ -126,7 +131,8 @@ class AlphaVantageClient:
 
     # ------------------------------------------------------------------ calls
     def call(self, function: str, params: dict[str, str] | None = None, *,
-             expect: tuple[str, ...] = (), csv_header: tuple[str, ...] | None = None) -> Any:
+             expect: tuple[str, ...] = (), csv_header: tuple[str, ...] | None = None,
+             data_day: Any = None, cached: bool = True) -> Any:
         """Call ``function``; returns the JSON object (or CSV text when ``csv_header`` is given).
 
         Parameters
@@ -135,13 +141,24 @@ class AlphaVantageClient:
             Keys, one of which a JSON data body holds (the series key, ``holdings``...).
         csv_header : tuple of str, optional
             The CSV columns the body starts with (CSV-only functions).
+        data_day : date, optional
+            The last date of the prices an events answer will adjust (see :mod:`.responses`).
+        cached : bool
+            Whether a stored answer may stand in for the call (False: ask again).
         """
         params = {"function": function, **(params or {})}
         what = f"{function}" + (f" {params['symbol']}" if "symbol" in params else "")
+        if cached and self.responses is not None:
+            text = self.responses.get(params, data_day)
+            if text is not None:
+                found = (classify_csv(text, csv_header) if csv_header is not None
+                         else classify_json(text, expect))
+                if found.kind is Kind.OK:
+                    return found.payload
         transient = burst = minute = 0
         while True:
             self._check_stop()
-            self.limiter.acquire(self.stop)
+            slot = self.limiter.acquire(self.stop)
             with self._count_lock:
                 self.attempts += 1
             result = self._get(params)
@@ -152,8 +169,12 @@ class AlphaVantageClient:
             found = (classify_csv(result.text, csv_header) if csv_header is not None
                      else classify_json(result.text, expect))
             if found.kind is Kind.OK:
+                if self.responses is not None:
+                    self.responses.put(params, result.text, data_day)  # paid for: keep it
                 return found.payload
             message = redact(found.message)
+            if found.kind is Kind.DAILY and self.on_daily_notice is not None:
+                self.on_daily_notice(slot, message)
             if found.kind is Kind.MALFORMED:
                 transient += 1
                 self._retry_or_raise(transient, f"{what}: {message}")

@@ -17,8 +17,10 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+import numpy as np
 import pandas as pd
 
+from equity_factors.data import clock
 from equity_factors.data.providers.alphavantage.adjust import adjusted_close
 from equity_factors.data.providers.alphavantage.client import AlphaVantageClient
 from equity_factors.data.providers.alphavantage.errors import PremiumRequired, SymbolNotFound
@@ -99,7 +101,7 @@ class AlphaVantageProvider:
         if found is None:
             return
         value, updated = found
-        age = datetime.now(timezone.utc) - datetime.fromisoformat(updated)
+        age = datetime.fromtimestamp(clock.time(), timezone.utc) - datetime.fromisoformat(updated)
         if age > timedelta(days=REPROBE_DAYS):
             return
         known = json.loads(value)
@@ -193,17 +195,24 @@ class AlphaVantageProvider:
         frame = series.frame
         if frame.empty:
             raise SymbolNotFound("no daily prices in the answer", api)
-        splits = self._events("SPLITS", api, "effective_date", "split_factor")
-        dividends = self._events("DIVIDENDS", api, "ex_dividend_date", "amount")
+        last = frame.index.max()
+        splits = self._events("SPLITS", api, "effective_date", "split_factor", last)
+        if _unexplained_jump(frame["close"], align_events(frame.index, splits, "prod")):
+            # raw prices jump like a split the (reused) answer does not list: ask again
+            splits = self._events("SPLITS", api, "effective_date", "split_factor", last,
+                                  cached=False)
+        dividends = self._events("DIVIDENDS", api, "ex_dividend_date", "amount", last)
         frame["split"] = align_events(frame.index, splits, "prod")
         frame["dividend"] = align_events(frame.index, dividends, "sum")
         frame["adj_close"] = adjusted_close(frame)
         return PriceResult(frame, series.last_refreshed, got_full, "crsp",
                            series.dropped_partial)
 
-    def _events(self, function: str, api: str, date_key: str, value_key: str) -> pd.Series:
+    def _events(self, function: str, api: str, date_key: str, value_key: str,
+                data_day: pd.Timestamp | None = None, cached: bool = True) -> pd.Series:
         try:
-            payload = self.client.call(function, {"symbol": api}, expect=("data",))
+            payload = self.client.call(function, {"symbol": api}, expect=("data",),
+                                       data_day=data_day, cached=cached)
         except SymbolNotFound:
             return pd.Series(dtype="float64", index=pd.DatetimeIndex([], name="date"))
         return parse_events(payload, date_key, value_key)
@@ -305,3 +314,13 @@ class AlphaVantageProvider:
         if not parts:
             return pd.DataFrame(columns=list(FUNDAMENTALS_COLUMNS))
         return pd.concat(parts, ignore_index=True)[list(FUNDAMENTALS_COLUMNS)]
+
+
+def _unexplained_jump(close: pd.Series, split: pd.Series) -> bool:
+    """Whether raw closes move by a split-like factor (x0.75 or x1.33 and beyond: a 3-for-2
+    split is x0.67) on a day with no split listed: the sign that a reused SPLITS answer misses a
+    new split. A false alarm costs one call."""
+    ratio = (close / close.shift(1)).to_numpy(dtype=float)[1:]
+    listed = np.asarray(split, dtype=float)[1:] != 1.0
+    odd = ((ratio < 0.75) | (ratio > 1.0 / 0.75)) & ~listed
+    return bool(odd.any())

@@ -1,0 +1,98 @@
+"""The default Optuna storage: one append-only journal file per optimize run, in the data dir.
+
+A study's trials are needed only while its run optimizes (the results JSON and the run record
+keep what matters), so each process writes its own ``optuna/<time>-<pid>-<hex>.journal`` and
+deletes it when it exits; journals of processes that died (untouched for
+:data:`STALE_SECONDS`) are deleted by the next run, and ``eqf clean`` deletes the folder. One
+shared journal used to grow with every run (46 MB in an afternoon) and outlive ``clean --all``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import secrets
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from equity_factors.data.paths import DataDir
+
+STALE_SECONDS = 6 * 3600.0
+FOLDER = "optuna"
+_created: list[Path] = []
+_lock = threading.Lock()
+_registered = False
+
+
+def journal_folder(data_dir: DataDir) -> Path:
+    return data_dir.root / FOLDER
+
+
+def journal_storage(data_dir: DataDir) -> Any:
+    """A fresh Optuna ``JournalStorage`` on a new journal file of this process."""
+    import optuna
+    from optuna.storages.journal import JournalFileBackend
+
+    global _registered
+    folder = journal_folder(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    remove_stale(folder)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    path = folder / f"{stamp}-{os.getpid()}-{secrets.token_hex(3)}.journal"
+    with _lock:
+        _created.append(path)
+        if not _registered:
+            atexit.register(_remove_created)
+            _registered = True
+    return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+
+
+def remove_stale(folder: Path, older_than: float = STALE_SECONDS) -> int:
+    """Delete journals (and their lock files) of processes that are gone (a kill skips the
+    removal at exit), and any untouched for ``older_than`` seconds."""
+    removed = 0
+    now = time.time()
+    for path in folder.glob("*.journal*"):
+        try:
+            age = now - path.lstat().st_mtime
+            if age > older_than or (age > 5.0 and not _alive(_pid_of(path))):
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+def _pid_of(path: Path) -> int | None:
+    parts = path.name.split("-")
+    try:
+        return int(parts[1]) if len(parts) >= 3 else None
+    except ValueError:
+        return None
+
+
+def _alive(pid: int | None) -> bool:
+    """Whether process ``pid`` exists (unknown pids count as alive: kept until stale)."""
+    if pid is None:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _remove_created() -> None:
+    with _lock:
+        paths, _created[:] = list(_created), []
+    for path in paths:
+        for p in (path, path.with_name(path.name + ".lock")):
+            try:
+                p.unlink()
+            except OSError:
+                pass
