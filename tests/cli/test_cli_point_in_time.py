@@ -95,7 +95,7 @@ def test_item2_basket_as_of_d_is_what_a_run_ending_at_d_trades(home, results, tm
                      "-o", str(tmp_path / f"{name}.csv")]) == 0
     full = (tmp_path / "full.csv").read_text()
     assert full == (tmp_path / "cut.csv").read_text() and full.count("\n") > 5
-    summary = json.loads((tmp_path / "basket_summary.json").read_text())
+    summary = json.loads((tmp_path / "cut_summary.json").read_text())  # named after -o
     assert "in force on " + d in summary["theta_note"]
 
 

@@ -91,7 +91,7 @@ def _link_fd(fd: int, target: Path) -> bool:
         return False
 
 
-_LIBC = None
+_LIBC: Any = None
 
 
 def _remove_stale_temps(path: Path) -> None:

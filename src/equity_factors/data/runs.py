@@ -129,7 +129,7 @@ def remove_stale_staging(data_dir: DataDir, older_than: float = STALE_STAGING_SE
 
 def list_runs(data_dir: DataDir) -> list[dict[str, Any]]:
     """All run records, newest first (unreadable ones skipped)."""
-    out = []
+    out: list[dict[str, Any]] = []
     if not data_dir.runs.is_dir():
         return out
     for path in sorted(data_dir.runs.glob("*/run.json"), reverse=True):

@@ -260,6 +260,7 @@ class Store:
                     "INSERT INTO symbols (symbol, source, updated_at) VALUES (?, ?, ?)",
                     (sym, source, now),
                 )
+                assert cur.lastrowid is not None
                 found[sym] = int(cur.lastrowid)
         return found
 

@@ -332,7 +332,7 @@ class FakeAlphaVantage(BackgroundServer):
         self._last_time = 0.0
         self.configure(**settings)
         self._server = _Server((host, port), _Handler)
-        self._server.fake = self  # type: ignore[attr-defined]
+        self._server.fake = self
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -630,7 +630,8 @@ class FakeAlphaVantage(BackgroundServer):
         return float(tk.arrays["close"][pos])
 
     def _earnings(self, sym: str, t: int) -> dict[str, Any]:
-        quarterly, annual = [], {}
+        quarterly: list[dict[str, Any]] = []
+        annual: dict[str, Any] = {}
         for k, (period, reported, v) in enumerate(self._quarters(sym, t)):
             eps = v.get("earnings_yield", 0.0) * self._price_at(sym, period) / 4.0
             estimate = None if k % 5 == 3 else round(eps * 0.98, 2)
@@ -721,7 +722,7 @@ def _json(obj: Any) -> bytes:
 
 def _series_csv(body: dict[str, Any]) -> bytes:
     rows = body["Time Series (Daily)"]
-    first = next(iter(rows.values()), {})
+    first: dict[str, Any] = next(iter(rows.values()), {})
     names = [k.split(". ", 1)[1].replace(" ", "_") for k in first]
     lines = [",".join(["timestamp", *names])]
     lines += [",".join([day, *bar.values()]) for day, bar in rows.items()]

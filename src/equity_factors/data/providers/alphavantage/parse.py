@@ -199,12 +199,13 @@ def parse_daily(payload: dict[str, Any], adjusted: bool) -> DailySeries:
     for key, values in (series.items() if isinstance(series, dict) else []):
         if not isinstance(values, dict):
             continue
-        rec = {}
+        rec: dict[str, Any] = {}
         for fieldname, raw in values.items():
             if fieldname not in names:
                 names[fieldname] = _bar_name(str(fieldname))
-            if names[fieldname] is not None:
-                rec[names[fieldname]] = raw
+            column = names[fieldname]
+            if column is not None:
+                rec[column] = raw
         keys.append(str(key).strip()[:10])
         records.append(rec)
     raw = pd.DataFrame.from_records(records, columns=BAR_COLUMNS)
