@@ -206,3 +206,24 @@ def test_item9_the_in_sample_dsr_is_labelled(home, results, capsys):
     out = capsys.readouterr().out
     assert "DSR of the selected in-sample trial" in out
     assert "in-sample selected trial: DSR" in out.replace("\n", " ")
+
+
+def test_item7_one_symbol_running_past_the_others_does_not_break_the_universe(home, tmp_path,
+                                                                             capsys):
+    """An imported symbol whose bars go on 60 days after the universe's: the panel ends at the
+    universe's last day, with a note, instead of fit windows that hold one stock."""
+    dates = pd.bdate_range(home[1][-1] - pd.Timedelta(days=400), periods=340)
+    late = pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "symbol": "LATE",
+                         "close": 20.0 * np.cumprod(1 + np.random.default_rng(3).normal(
+                             0, 0.01, len(dates)))})
+    csv = tmp_path / "late.csv"
+    late.to_csv(csv, index=False)
+    assert main(["data", "import", str(csv), "--universe", "LATEONE"]) == 0
+    assert dates[-1] > home[1][-1] + pd.Timedelta(days=60)
+    capsys.readouterr()
+    assert main(["discover", "--universe", "PITX,LATE", "-k", "3", "--lookback", "126",
+                 "--output-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out.replace("\n", " ")
+    assert f"the panel ends {home[1][-1]:%Y-%m-%d}" in out and "LATE" in out
+    returns = pd.read_csv(tmp_path / "factor_returns.csv", index_col=0)
+    assert returns.index[-1] == f"{home[1][-1]:%Y-%m-%d}"

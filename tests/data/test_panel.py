@@ -115,3 +115,15 @@ def test_universe_specs(small_store, tmp_path):
         resolve_universe(store, dd, "AAA,XYZ")
     with pytest.raises(UserError, match="not found"):
         resolve_universe(store, dd, "@/no/such/file.txt")
+
+
+def test_trailing_cut_keeps_everything_before_the_cut():
+    from equity_factors.data.panel import trailing_cut
+
+    prices = pd.DataFrame(np.ones((10, 4)))
+    prices.iloc[7:, 1:] = np.nan  # only column 0 trades on the last 3 days
+    assert trailing_cut(prices) == 7
+    prices.iloc[8, 1] = 1.0  # 2 of 4 on day 8 is half the usual count: kept
+    assert trailing_cut(prices) == 9
+    assert trailing_cut(pd.DataFrame(np.ones((5, 3)))) == 5
+    assert trailing_cut(pd.DataFrame(np.empty((0, 2)))) == 0

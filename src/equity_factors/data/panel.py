@@ -32,6 +32,11 @@ class Panel:
         Symbols of the universe left out, and why.
     fingerprint : str
         Hash of the symbols' stored contents and the period: same data, same fingerprint.
+    extra : dict field -> DataFrame
+        Other stored fields asked for (close, volume, ...), same shape.
+    notes : tuple of str
+        What the panel did that a user should know (a trailing stretch cut, see
+        :func:`trailing_cut`).
     """
 
     universe: str
@@ -40,6 +45,7 @@ class Panel:
     dropped: dict[str, str] = field(default_factory=dict)
     fingerprint: str = ""
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     @property
     def symbols(self) -> list[str]:
@@ -143,10 +149,41 @@ def load_panel(store: Store, universe: ResolvedUniverse, start: str | None = Non
     arrays = {f: [values[s][f] for s in keep] for f in fields}
     arrays["returns"] = rets
     frames = align_series(day_arrays, arrays, keep, start, end)
+    notes: list[str] = []
+    stop = trailing_cut(frames["adj_close"])
+    if stop < len(frames["adj_close"]):
+        index = frames["adj_close"].index
+        runners = frames["adj_close"].iloc[stop:].notna().any()
+        names = ", ".join(str(c) for c in runners[runners].index[:5])
+        notes.append(f"the panel ends {index[stop - 1]:%Y-%m-%d}: after it only "
+                     f"{names}{' ...' if runners.sum() > 5 else ''} trade (bars to "
+                     f"{index[-1]:%Y-%m-%d}); fetch the others' newer bars or pass --end")
+        frames = {k: v.iloc[:stop] for k, v in frames.items()}
     h = hashlib.sha256()
     h.update(f"{start}|{end}|{min_history}".encode())
     for s in keep:
         h.update(f"{s}:{digests[s]};".encode())
     extra = {f: frames[f] for f in fields if f != "adj_close"}
     return Panel(universe.label, frames["adj_close"], frames["returns"], dropped,
-                 h.hexdigest()[:16], extra)
+                 h.hexdigest()[:16], extra, tuple(notes))
+
+
+#: The panel's last day is the last one on which at least this share of its usual number of
+#: symbols has a price (see :func:`trailing_cut`).
+MIN_TRAILING_SHARE = 0.5
+
+
+def trailing_cut(prices: pd.DataFrame, share: float = MIN_TRAILING_SHARE) -> int:
+    """Rows to keep: the panel stops at the last day on which at least ``share`` of its median
+    daily count of priced symbols trades.
+
+    One symbol whose bars run past the others' (imported or fetched later) would otherwise add
+    days on which nobody else trades, and every fit window there would hold one stock. Only
+    trailing days are cut, so no number dated before the cut changes.
+    """
+    counts = prices.notna().sum(axis=1).to_numpy()
+    if counts.size == 0:
+        return 0
+    need = max(1.0, share * float(np.median(counts)))
+    ok = np.flatnonzero(counts >= need)
+    return int(ok[-1]) + 1 if ok.size else len(counts)

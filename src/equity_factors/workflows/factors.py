@@ -184,7 +184,7 @@ def fit_factors(ctx: Context, request: FactorRequest, *, use_cache: bool = True,
     if panel is None or universe is None:
         universe, panel = load_universe_panel(ctx, request.universe, request.start, request.end)
     n_stocks = panel.returns.shape[1]
-    notes: list[str] = []
+    notes: list[str] = list(panel.notes)
     if request.method != "fundamental" and request.n_components >= n_stocks:
         raise UserError(
             f"-k {request.n_components} is not smaller than the {n_stocks} usable stocks of "
