@@ -34,9 +34,12 @@ class ResolvedUniverse:
 OnDemand = Callable[[str], list[str] | None]
 
 
-def _tokens(spec: str) -> list[str]:
+def spec_tokens(spec: str, empty: str = "empty universe; give a name such as SAMPLE or a list "
+                                         "like AAPL,MSFT") -> list[str]:
+    """The entries of a universe spec: comma-separated names, ``@file`` lists expanded (one or
+    more per line, ``#`` comments). ``empty`` is the message when nothing is left."""
     out: list[str] = []
-    for raw in spec.split(","):
+    for raw in str(spec).split(","):
         token = raw.strip()
         if not token:
             continue
@@ -50,7 +53,7 @@ def _tokens(spec: str) -> list[str]:
         else:
             out.append(token)
     if not out:
-        raise UserError("empty universe; give a name such as SAMPLE or a list like AAPL,MSFT")
+        raise UserError(empty)
     return out
 
 
@@ -70,7 +73,7 @@ def resolve_universe(store: Store, data_dir: DataDir, spec: str, *,
     symbols: dict[str, None] = {}
     parts = []
     etfs = {e.upper(): e for e in store.etfs()}
-    for token in _tokens(spec):
+    for token in spec_tokens(spec):
         upper = token.upper()
         stored = store.universe(token)
         kind = "universe"
