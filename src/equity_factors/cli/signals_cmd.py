@@ -129,7 +129,7 @@ def register_signals(sub: argparse._SubParsersAction, common: argparse.ArgumentP
     s.set_defaults(handler=cmd_extremes)
 
     s = base("momentum", "RSI, MACD, ADX and z-score of one factor, with a combined signal")
-    s.add_argument("--factor", required=True, help="factor id (F1) or name")
+    s.add_argument("--factor", default="F1", help="factor id or name (default F1)")
     s.set_defaults(handler=cmd_momentum)
 
     s = base("cross-section", "stocks ranked by composite factor score: long/short candidates")
