@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import cases
@@ -36,7 +36,8 @@ def child(case: str, *args: str) -> dict:
 def machine() -> dict:
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return {"cpus": os.cpu_count(), "memory_gib": round(mem, 1), "python": sys.version.split()[0],
-            "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
             "load_average_at_start": os.getloadavg()}
 
 
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", default=None, help="where to put the benchmark stores")
     args = parser.parse_args(argv)
     wanted = {w.strip() for w in args.only.split(",")}
-    results: dict = {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    results: dict = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
                      "machine": machine()}
     out_path = Path(args.output)
     if out_path.is_file():  # keep sections not rerun

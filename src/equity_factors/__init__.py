@@ -1,4 +1,5 @@
-"""equity-factors: find, name, blend, trade and backtest the hidden factors of an equity universe."""
+"""equity-factors: find, name, blend, trade and backtest the hidden factors of an equity
+universe."""
 
 from __future__ import annotations
 

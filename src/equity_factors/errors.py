@@ -49,7 +49,11 @@ class ParameterError(UserError):
         text = str(self)
         for name in sorted(set(self.params), key=len, reverse=True):
             flag = flag_of(self.scope, name)
-            text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", lambda _m: flag, text)
+
+            def _replacement(_m: re.Match[str], flag: str = flag) -> str:
+                return flag
+
+            text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", _replacement, text)
         return text
 
 

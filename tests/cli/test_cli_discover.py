@@ -47,7 +47,8 @@ def test_discover_every_method(home, tmp_path, capsys, method):
     record = json.loads((run_dir / "run.json").read_text())
     assert record["command"] == "discover" and record["data_fingerprint"]
     assert record["params"]["method"] == method.lower()
-    assert (run_dir / "factor_returns.csv").read_bytes() == (out / "factor_returns.csv").read_bytes()
+    assert ((run_dir / "factor_returns.csv").read_bytes()
+            == (out / "factor_returns.csv").read_bytes())
 
 
 def test_weights_are_unit_gross_and_cache_reused(home, tmp_path, capsys):

@@ -14,8 +14,7 @@ from equity_factors.workflows.basket import BasketRequest
 from equity_factors.workflows.discover import DiscoverRequest
 from equity_factors.workflows.optimize import OptimizeRequest
 from equity_factors.workflows.regime import RegimeRequest
-from equity_factors.workflows.signals import (CrossSectionRequest, ExtremesRequest,
-                                              MomentumRequest)
+from equity_factors.workflows.signals import CrossSectionRequest, ExtremesRequest, MomentumRequest
 
 REQUESTS = {"discover": DiscoverRequest, "optimize": OptimizeRequest, "basket": BasketRequest,
             "signals extremes": ExtremesRequest, "signals momentum": MomentumRequest,
@@ -43,8 +42,7 @@ def _parser(command: str) -> argparse.ArgumentParser:
 
 
 def _actions(parser):
-    for action in parser._actions:
-        yield action
+    yield from parser._actions
 
 
 @pytest.mark.parametrize("command", sorted(REQUESTS))

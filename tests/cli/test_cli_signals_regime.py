@@ -23,9 +23,11 @@ def test_extremes_with_trades(home, tmp_path, capsys):
     z = pd.read_csv(tmp_path / "factor_zscores.csv", index_col=0)
     assert list(z.index) == [f"F{i}" for i in range(1, 6)]
     alerts = pd.read_csv(tmp_path / "extreme_alerts.csv")
-    assert {"factor", "kind", "zscore", "hit_rate", "action", "size", "holding_days"} <= set(alerts.columns)
+    assert ({"factor", "kind", "zscore", "hit_rate", "action", "size", "holding_days"}
+            <= set(alerts.columns))
     assert (alerts["zscore"].abs() > 1.0).all()
-    expected = z[(z["return_z"].abs() > 1) ].index.tolist() + z[(z["level_z"].abs() > 1)].index.tolist()
+    expected = (z[(z["return_z"].abs() > 1) ].index.tolist()
+                + z[(z["level_z"].abs() > 1)].index.tolist())
     assert sorted(alerts["factor"]) == sorted(expected)
 
 

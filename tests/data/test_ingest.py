@@ -25,7 +25,8 @@ def test_synthetic_store_round_trip(syn_home):
     truth = market.truth.returns.reindex(index=panel.returns.index, columns=panel.returns.columns)
     both = (truth.notna() & panel.returns.notna()).to_numpy()
     assert both.sum() > 0.9 * truth.notna().to_numpy().sum()
-    np.testing.assert_allclose(panel.returns.to_numpy()[both], truth.to_numpy()[both], rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(panel.returns.to_numpy()[both], truth.to_numpy()[both],
+                               rtol=1e-9, atol=1e-14)
     # raw OHLCV, dividends and splits are stored too
     s = market.securities["symbol"].iloc[0]
     bars = store.read_bars(s)
@@ -33,7 +34,8 @@ def test_synthetic_store_round_trip(syn_home):
     np.testing.assert_allclose(bars["volume"], market.prices["volume"][s].dropna())
     assert store.holdings("SYN50")["weight"].sum() == pytest.approx(1.0)
     assert set(store.fundamentals([s])["field"]) >= {"market_cap", "book_to_market"}
-    assert store.symbol_info([s]).loc[s, "sector"] == market.securities.set_index("symbol").loc[s, "sector"]
+    assert (store.symbol_info([s]).loc[s, "sector"]
+            == market.securities.set_index("symbol").loc[s, "sector"])
 
 
 def test_truth_saved_and_read_back(syn_home):

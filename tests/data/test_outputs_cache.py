@@ -119,7 +119,7 @@ def test_run_folder_appears_only_with_its_record(tmp_path):
     record = run.finish(fingerprint="f", seed=1)
     assert record == run.folder / "run.json" and not run.staging.exists()
     data = json.loads(record.read_text())
-    assert data["outputs"]["factor_returns.csv"] == str((run.folder / "factor_returns.csv"))
+    assert data["outputs"]["factor_returns.csv"] == str(run.folder / "factor_returns.csv")
     assert (run.folder / "factor_returns.csv").read_bytes() == b"x\n"
     assert [r["run_id"] for r in list_runs(dd)] == [run.run_id]
 

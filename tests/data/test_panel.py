@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from equity_factors.data.panel import load_panel, returns_from_prices
 from equity_factors.data.paths import resolve_data_dir

@@ -61,7 +61,7 @@ def test_momentum_matches_naive_compounding() -> None:
     r.iloc[:200, 2] = np.nan
     mom = momentum_characteristic(r)
     for t in (251, 252, 280, 299):
-        for j, col in enumerate(r.columns):
+        for col in r.columns:
             window = r[col].iloc[t - 251:t - 20].dropna()  # returns of rows t-251 .. t-21
             expected = (np.prod(1 + window) - 1) if len(window) >= math.ceil(0.8 * 231) \
                 else np.nan
@@ -172,7 +172,8 @@ def test_factor_returns_are_unit_gross_portfolios(styled) -> None:
     res = fit_factor_model(r, "fundamental", None, characteristics=styles, sectors=sectors,
                            refit=1)
     hist = res.weights_history
-    gross = hist.assign(a=hist["weight"].abs()).groupby(["fit_date", "factor"], observed=True)["a"].sum()
+    gross = (hist.assign(a=hist["weight"].abs())
+             .groupby(["fit_date", "factor"], observed=True)["a"].sum())
     np.testing.assert_allclose(gross.to_numpy(), 1.0, rtol=1e-12)
     for date in r.index[[5, 60, 149]]:
         w = res.weights_at(date)

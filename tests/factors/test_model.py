@@ -317,5 +317,6 @@ def test_callback_counts_the_windows_and_changes_nothing(small_panel, rolling_ba
     assert calls == [(i, n_windows) for i in range(1, n_windows + 1)]
     pd.testing.assert_frame_equal(result.factor_returns, rolling_base["pca"].factor_returns)
     one: list[tuple[int, int]] = []
-    fit_factor_model(small_panel, "pca", 3, mode="in-sample", callback=lambda i, n: one.append((i, n)))
+    fit_factor_model(small_panel, "pca", 3, mode="in-sample",
+                     callback=lambda i, n: one.append((i, n)))
     assert one == [(1, 1)]

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from equity_factors.data.ingest import ingest_sample
+from equity_factors.factors import portfolio_returns
 from equity_factors.workflows.context import Context
 from equity_factors.workflows.factors import FactorRequest, fit_factors
-from equity_factors.factors import portfolio_returns
 from equity_factors.workflows.naming import (
     EVIDENCE_DAYS,
     evidence_returns,

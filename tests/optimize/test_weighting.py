@@ -33,7 +33,8 @@ def window():
     mix = rng.normal(size=(5, 5)) * 0.3 + np.eye(5)
     data = rng.normal(0.0002, 0.01, (120, 5)) @ mix
     data[:, 0] += 0.001
-    return pd.DataFrame(data, index=pd.bdate_range("2022-01-03", periods=120), columns=list("abcde"))
+    return pd.DataFrame(data, index=pd.bdate_range("2022-01-03", periods=120),
+                        columns=list("abcde"))
 
 
 def test_erc_fixture_equal_risk_contributions():

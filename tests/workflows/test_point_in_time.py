@@ -174,8 +174,12 @@ def test_basket_as_of_d_is_the_basket_of_a_run_ending_at_d(markets, results_file
 
 def test_signals_extremes_and_momentum_up_to_d(markets):
     from equity_factors.signals.extremes import extreme_alerts
-    from equity_factors.workflows.signals import (ExtremesRequest, MomentumRequest, extremes,
-                                                  momentum)
+    from equity_factors.workflows.signals import (
+        ExtremesRequest,
+        MomentumRequest,
+        extremes,
+        momentum,
+    )
 
     a, b, d = markets
     req_cut = FactorRequest(**{**FACTOR_KW, "end": str(d.date())})

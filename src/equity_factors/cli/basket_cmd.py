@@ -7,7 +7,6 @@ import argparse
 from equity_factors.cli.common import context, print_files, print_run
 from equity_factors.cli.console import console, progress_factory, table
 
-
 #: Number formats of the positions table: dollars to the dollar, prices to the cent.
 POSITION_FORMATS = {"last_price": "{:,.2f}", "position_dollars": "{:,.0f}",
                     "target_weight": "{:.3f}", "composite_score": "{:.4f}"}

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from equity_factors.cli import (basket_cmd, data_cmd, demo_cmd, discover_cmd, optimize_cmd,
-                               signals_cmd)
+from equity_factors.cli import (
+                               basket_cmd,
+                               data_cmd,
+                               demo_cmd,
+                               discover_cmd,
+                               optimize_cmd,
+                               signals_cmd,
+)
 
 REGISTRY = [
     discover_cmd.register,

@@ -20,7 +20,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     st = wf.status(_ctx(args))
     if st.universes.empty:
         root = _ctx(args).data_dir.root
-        console.print(f"The store is empty. Try `{eqf_command(root, 'data fetch --universe SAMPLE')}`"
+        fetch = eqf_command(root, 'data fetch --universe SAMPLE')
+        console.print(f"The store is empty. Try `{fetch}`"
                       f" or `{eqf_command(root, 'demo')}`.")
         return 0
     console.print(table(st.universes.set_index("name")[["source", "members", "bar_sources",
@@ -85,7 +86,8 @@ def register_data(sub: argparse._SubParsersAction, common: argparse.ArgumentPars
     dsub = p.add_subparsers(dest="data_command", metavar="SUBCOMMAND", parser_class=type(p))
     dsub.required = True
 
-    s = dsub.add_parser("status", parents=[common], help="universes, symbols, date ranges, last fetches")
+    s = dsub.add_parser("status", parents=[common],
+                        help="universes, symbols, date ranges, last fetches")
     s.add_argument("--symbols", help="also list these symbols (comma list)")
     s.set_defaults(handler=cmd_status)
 
@@ -112,7 +114,8 @@ def register_data(sub: argparse._SubParsersAction, common: argparse.ArgumentPars
                                     "(synthetic, n stocks), or real data from Alpha Vantage.")
     s.add_argument("--universe", "--symbols", dest="universe", required=True,
                    help="SAMPLE, SYN500, an ETF symbol, or a comma list of symbols")
-    s.add_argument("--seed", type=int, default=None, help="seed of a synthetic universe (default 42)")
+    s.add_argument("--seed", type=int, default=None,
+                   help="seed of a synthetic universe (default 42)")
     s.add_argument("--start", help="first date to fetch (YYYY-MM-DD)")
     s.add_argument("--refresh", action="store_true", help="fetch again even if up to date")
     s.add_argument("--fundamentals", action="store_true",

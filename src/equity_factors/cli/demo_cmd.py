@@ -27,5 +27,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = sub.add_parser("demo", parents=[common], help="run the whole workflow on bundled data",
                        description="Runs every stage on the bundled SAMPLE universe (real prices "
                                    "of 20 S&P 500 stocks) and writes the results to one folder.")
-    p.add_argument("--output-dir", default="eqf-demo", help="where to write results (default eqf-demo)")
+    p.add_argument("--output-dir", default="eqf-demo",
+                   help="where to write results (default eqf-demo)")
     p.set_defaults(handler=cmd_demo)

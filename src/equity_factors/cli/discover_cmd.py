@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import argparse
 
-from equity_factors.cli.common import (add_factor_model, add_naming, add_period, add_universe,
-                                       context, factor_request, namer, naming_notes, print_files,
-                                       print_notes, print_run)
+from equity_factors.cli.common import (
+    add_factor_model,
+    add_naming,
+    add_period,
+    add_universe,
+    context,
+    factor_request,
+    namer,
+    naming_notes,
+    print_files,
+    print_notes,
+    print_run,
+)
 from equity_factors.cli.console import console, progress_factory, table
-
 
 #: The columns of factor_summary.csv shown in the terminal (the file has them all).
 SUMMARY_COLUMNS = ["name", "annualized_return", "annualized_volatility", "sharpe_ratio",

@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import argparse
 
-
-from equity_factors.cli.common import (add_factor_model, add_naming, add_period, add_universe,
-                                       context, factor_request, namer, naming_notes, print_files,
-                                       print_notes, print_run)
-from equity_factors.errors import UserError
+from equity_factors.cli.common import (
+    add_factor_model,
+    add_naming,
+    add_period,
+    add_universe,
+    context,
+    factor_request,
+    namer,
+    naming_notes,
+    print_files,
+    print_notes,
+    print_run,
+)
 from equity_factors.cli.console import console, kv_table, progress_factory, table
+from equity_factors.errors import UserError
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
@@ -33,9 +42,11 @@ def cmd_optimize(args: argparse.Namespace) -> int:
                        output=args.output,
                        factor_names_output=args.factor_names_output, progress=progress)
     result = out.result
+    fitting = ("walk-forward " + str(len(result.folds)) + " folds" if request.walk_forward
+               else "single in-sample fit on " + str(request.lookback) + " days")
     console.print(f"{out.fit.universe.label}: {out.fit.result.method} factors "
                   f"({out.fit.result.n_factors}), {request.technique}, "
-                  f"{'walk-forward ' + str(len(result.folds)) + ' folds' if request.walk_forward else 'single in-sample fit on ' + str(request.lookback) + ' days'}")
+                  f"{fitting}")
     console.print(table(out.weights.set_index("factor"), title="Factor weights"))
     if request.walk_forward:
         console.print(table(result.fold_table()[["test_start", "test_end", "in_sample_sharpe",
@@ -107,7 +118,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                         "(default 252)")
     g.add_argument("--walk-forward", action="store_true",
                    help="optimize on each train window, apply to the next test window")
-    g.add_argument("--train-window", type=int, default=90, help="days per train window (default 90)")
+    g.add_argument("--train-window", type=int, default=90,
+                   help="days per train window (default 90)")
     g.add_argument("--test-window", type=int, default=30, help="days per test window (default 30)")
     g.add_argument("--max-folds", type=int, default=20,
                    help="walk-forward over the most recent N folds (default 20)")
@@ -118,7 +130,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     g.add_argument("--n-jobs", type=int, default=1, help="parallel Optuna workers (default 1)")
     g = p.add_argument_group("outputs")
     g.add_argument("--export-weights", metavar="CSV", help="write the factor weights here")
-    g.add_argument("--output", metavar="JSON", help="write the results JSON here (eqf basket reads it)")
+    g.add_argument("--output", metavar="JSON",
+                   help="write the results JSON here (eqf basket reads it)")
     add_naming(g)
     g.add_argument("--factor-names-output", metavar="CSV", help="write the factor names here")
     p.set_defaults(handler=cmd_optimize)

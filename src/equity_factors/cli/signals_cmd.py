@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from equity_factors.cli.common import (add_factor_model, add_period, add_universe, context,
-                                       factor_request, print_files, print_run)
+from equity_factors.cli.common import (
+    add_factor_model,
+    add_period,
+    add_universe,
+    context,
+    factor_request,
+    print_files,
+    print_run,
+)
 from equity_factors.cli.console import console, kv_table, progress_factory, table
-
 
 #: The alerts of ``signals extremes`` in two tables that fit 80 columns: the event (its
 #: date is the as-of date printed above it, its value is in the z-score table) and, with

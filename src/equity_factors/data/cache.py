@@ -9,6 +9,7 @@ deletes the whole cache.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -70,10 +71,9 @@ class FrameCache:
                 if not (folder / "meta.json").is_file():
                     # a damaged entry (no record): replace it
                     shutil.rmtree(folder, ignore_errors=True)
-                    try:
+                    # another writer replaced it meanwhile: theirs stands
+                    with contextlib.suppress(OSError):
                         tmp.rename(folder)
-                    except OSError:
-                        pass  # another writer replaced it meanwhile: theirs stands
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return folder

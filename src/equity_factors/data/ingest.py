@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
@@ -48,7 +49,11 @@ def _truth_dir(data_dir: DataDir, universe: str) -> Path:
 def ingest_synthetic(store: Store, data_dir: DataDir, n_stocks: int, seed: int,
                      progress: Progress | None = None, replace: bool = False) -> list[str]:
     """Simulate a synthetic market and store it; its ground truth goes to Parquet files."""
-    from equity_factors.data.synthetic import SyntheticConfig, simulate_market, synthetic_universe_name
+    from equity_factors.data.synthetic import (
+        SyntheticConfig,
+        simulate_market,
+        synthetic_universe_name,
+    )
 
     name = synthetic_universe_name(n_stocks, seed)
     started = utc_now()
@@ -96,10 +101,9 @@ def save_truth(data_dir: DataDir, universe: str, truth) -> Path:
             names.append(key)
         (tmp / "index.json").write_text(json.dumps({"frames": names}))
         shutil.rmtree(folder, ignore_errors=True)
-        try:
+        # another writer's complete folder is in place
+        with contextlib.suppress(OSError):
             tmp.rename(folder)
-        except OSError:
-            pass  # another writer's complete folder is in place
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return folder
@@ -155,6 +159,7 @@ def import_file(store: Store, path: str | Path, universe: str,
     for i in range(0, len(symbols), _BATCH):
         rows += store.write_bars({s: bars[s] for s in symbols[i : i + _BATCH]}, source="files",
                                  replace=replace)
-    store.save_universe(universe, symbols, source="files", params={"path": str(Path(path).resolve())})
+    store.save_universe(universe, symbols, source="files",
+                        params={"path": str(Path(path).resolve())})
     store.log_fetch(FetchRecord("files", "prices", universe, "ok", rows), started)
     return symbols, rows

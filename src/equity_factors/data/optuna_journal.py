@@ -10,11 +10,12 @@ shared journal used to grow with every run (46 MB in an afternoon) and outlive `
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import secrets
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ def journal_storage(data_dir: DataDir) -> Any:
     folder = journal_folder(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     remove_stale(folder)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     path = folder / f"{stamp}-{os.getpid()}-{secrets.token_hex(3)}.journal"
     with _lock:
         _created.append(path)
@@ -92,7 +93,5 @@ def _remove_created() -> None:
         paths, _created[:] = list(_created), []
     for path in paths:
         for p in (path, path.with_name(path.name + ".lock")):
-            try:
+            with contextlib.suppress(OSError):
                 p.unlink()
-            except OSError:
-                pass

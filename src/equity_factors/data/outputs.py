@@ -20,7 +20,6 @@ from typing import Any
 
 import pandas as pd
 
-
 STALE_TEMP_SECONDS = 3600.0
 
 

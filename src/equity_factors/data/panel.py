@@ -1,4 +1,5 @@
-"""The returns panel: dates x symbols of simple returns from adjusted closes, built once per request."""
+"""The returns panel: dates x symbols of simple returns from adjusted closes, built once per
+request."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ RUN_SCHEMA_VERSION = 1
 
 def new_run_id(command: str) -> str:
     """A sortable, unique run id: UTC time to the millisecond, command, random suffix."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     stamp = now.strftime("%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
     return f"{stamp}-{command.replace(' ', '-')}-{secrets.token_hex(3)}"
 
@@ -95,7 +95,7 @@ class Run:
             "version": __version__,
             "python": sys.version.split()[0],
             "platform": platform.platform(),
-            "started_at": datetime.fromtimestamp(self.started, timezone.utc).isoformat(),
+            "started_at": datetime.fromtimestamp(self.started, UTC).isoformat(),
             "seconds": round(time.time() - self.started, 3),
             "timings": self.timings,
             "outputs": self.outputs,

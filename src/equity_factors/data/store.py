@@ -20,7 +20,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +41,8 @@ def utc_now() -> str:
     from equity_factors.data import clock
 
     if not clock.offset_seconds():
-        return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-    return datetime.fromtimestamp(int(clock.time()), timezone.utc).isoformat()
+        return datetime.now(UTC).replace(microsecond=0).isoformat()
+    return datetime.fromtimestamp(int(clock.time()), UTC).isoformat()
 
 
 def to_day_numbers(dates: Any) -> np.ndarray:
@@ -53,7 +53,8 @@ def to_day_numbers(dates: Any) -> np.ndarray:
 
 def from_day_numbers(days: np.ndarray) -> pd.DatetimeIndex:
     """int days since 1970-01-01 -> DatetimeIndex (ns)."""
-    return pd.DatetimeIndex((_EPOCH + np.asarray(days, dtype="timedelta64[D]")).astype("datetime64[ns]"))
+    stamps = _EPOCH + np.asarray(days, dtype="timedelta64[D]")
+    return pd.DatetimeIndex(stamps.astype("datetime64[ns]"))
 
 
 def busy_timeout_ms() -> int:
@@ -284,8 +285,8 @@ class Store:
 
     def symbol_info(self, symbols: Sequence[str] | None = None) -> pd.DataFrame:
         """Symbol metadata (symbol, name, sector, industry, asset_type, list_date, delist_date)."""
-        query = ("SELECT symbol, name, sector, industry, asset_type, source, list_date, delist_date "
-                 "FROM symbols")
+        query = ("SELECT symbol, name, sector, industry, asset_type, source, list_date, "
+                 "delist_date FROM symbols")
         with self.connect() as conn:
             if symbols is None:
                 frame = pd.read_sql_query(query + " ORDER BY symbol", conn)
@@ -524,7 +525,8 @@ class Store:
         """Holdings of ``etf``: the latest snapshot on or before ``as_of`` (default: latest)."""
         with self.connect() as conn:
             if as_of is None:
-                row = conn.execute("SELECT MAX(as_of) FROM holdings WHERE etf = ?", (etf,)).fetchone()
+                row = conn.execute("SELECT MAX(as_of) FROM holdings WHERE etf = ?",
+                                   (etf,)).fetchone()
             else:
                 row = conn.execute("SELECT MAX(as_of) FROM holdings WHERE etf = ? AND as_of <= ?",
                                    (etf, str(as_of))).fetchone()
@@ -540,7 +542,8 @@ class Store:
             return [r[0] for r in conn.execute("SELECT DISTINCT etf FROM holdings ORDER BY etf")]
 
     def write_fundamentals(self, frame: pd.DataFrame, source: str) -> int:
-        """Write point-in-time fundamentals: columns symbol, field, period_end, reported_date, value."""
+        """Write point-in-time fundamentals: columns symbol, field, period_end, reported_date,
+        value."""
         period = pd.to_datetime(frame["period_end"]).dt.strftime("%Y-%m-%d")
         reported = pd.to_datetime(frame["reported_date"]).dt.strftime("%Y-%m-%d")
         values = pd.to_numeric(frame["value"], errors="coerce").astype(float)
@@ -555,7 +558,8 @@ class Store:
                 "value, source) VALUES (?, ?, ?, ?, ?, ?)", rows)
         return len(rows)
 
-    def fundamentals(self, symbols: Sequence[str], fields: Sequence[str] | None = None) -> pd.DataFrame:
+    def fundamentals(self, symbols: Sequence[str],
+                     fields: Sequence[str] | None = None) -> pd.DataFrame:
         """Point-in-time fundamentals of ``symbols`` (long frame; dates as Timestamps)."""
         parts = []
         symbols = list(symbols)
@@ -595,12 +599,14 @@ class Store:
         """(members, info) of a stored universe, or None. Names are case-insensitive."""
         with self.connect() as conn:
             row = conn.execute(
-                "SELECT name, source, params, updated_at FROM universes WHERE name = ? COLLATE NOCASE",
+                "SELECT name, source, params, updated_at FROM universes "
+                "WHERE name = ? COLLATE NOCASE",
                 (name,)).fetchone()
             if row is None:
                 return None
             members = [r[0] for r in conn.execute(
-                "SELECT symbol FROM universe_members WHERE universe = ? ORDER BY symbol", (row[0],))]
+                "SELECT symbol FROM universe_members WHERE universe = ? ORDER BY symbol",
+                (row[0],))]
         info = {"name": row[0], "source": row[1], "params": json.loads(row[2] or "{}"),
                 "updated_at": row[3]}
         return members, info
@@ -619,8 +625,8 @@ class Store:
         now = utc_now()
         with self.transaction() as conn:
             conn.execute(
-                "INSERT INTO fetch_log (source, kind, target, started_at, finished_at, status, rows, "
-                "message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO fetch_log (source, kind, target, started_at, finished_at, status, "
+                "rows, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (record.source, record.kind, record.target, started_at or now, now, record.status,
                  record.rows, record.message))
 

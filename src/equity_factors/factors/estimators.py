@@ -206,7 +206,8 @@ def sparse_pca(z: np.ndarray, k: int, alpha: float, max_iter: int = 100, tol: fl
     converged = False
     n_iter = 0
     sq_total = float(np.einsum("ij,ij->", z, z))
-    for n_iter in range(1, max_iter + 1):
+    for iteration in range(1, max_iter + 1):
+        n_iter = iteration
         gram = atoms.T @ atoms
         proj = z.T @ atoms  # (n, k)
         for _ in range(cd_sweeps):

@@ -64,8 +64,15 @@ from equity_factors._random import SeedLike, check_random_state
 from equity_factors.errors import ParameterError, UserError
 from equity_factors.metrics import _calmar_array, _sharpe_array, _sortino_array
 from equity_factors.optimize.weighting import compute_weights, resolve_method
-from equity_factors.types import (OBJECTIVES, SEARCHES, TECHNIQUES, Objective, Search,
-                                   Technique, WeightingMethod)
+from equity_factors.types import (
+    OBJECTIVES,
+    SEARCHES,
+    TECHNIQUES,
+    Objective,
+    Search,
+    Technique,
+    WeightingMethod,
+)
 
 __all__ = [
     "DEFAULT_METHODS",

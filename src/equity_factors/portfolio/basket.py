@@ -126,8 +126,8 @@ def composite_scores(weights: pd.DataFrame, theta: pd.Series) -> CompositeScores
     missing = [str(f) for f in th.index if f not in cols]
     if missing:
         raise ParameterError(f"factors {', '.join(missing)} of the optimized weights are not in "
-                             f"the fitted factor portfolios ({', '.join(map(str, cols))}); use results "
-                             f"from the same method and n_factors",
+                             f"the fitted factor portfolios ({', '.join(map(str, cols))}); "
+                             f"use results from the same method and n_factors",
                              "method", "n_factors", scope="basket")
     if weights.index.has_duplicates:
         dup = weights.index[weights.index.duplicated()][0]

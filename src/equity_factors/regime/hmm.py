@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import math
 import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -129,10 +130,10 @@ def regime_labels(means: np.ndarray, vols: np.ndarray,
 
     Volatility tag by position: 2 states ``Low-vol``, ``High-vol``; 3: ``Low-vol``,
     ``High-vol``, ``Extreme-vol``; k >= 4: ``Low-vol``, ``Mid-vol`` (``Mid-vol 1`` ..),
-    ``High-vol``, ``Extreme-vol``. Each gets `` bull`` when its mean market return is > 0 and `` bear``
-    otherwise. The most volatile state of 3 or more is called ``Crisis`` only when it falls
-    (mean < 0), is at least ``CRISIS_VOL_RATIO`` times as volatile as the calmest state and its
-    spells last ``MIN_SPELL_DAYS`` days or more on average: a rising state is never a crisis.
+    ``High-vol``, ``Extreme-vol``. Each gets `` bull`` when its mean market return is > 0 and
+    `` bear`` otherwise. The most volatile state of 3 or more is called ``Crisis`` only when it
+    falls (mean < 0), is at least ``CRISIS_VOL_RATIO`` times as volatile as the calmest state and
+    its spells last ``MIN_SPELL_DAYS`` days or more on average: a rising state is never a crisis.
     A state whose expected spell is shorter than ``MIN_SPELL_DAYS`` gets `` (transient)``.
 
     Parameters

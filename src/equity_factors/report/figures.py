@@ -83,7 +83,8 @@ def cumulative_returns_figure(returns: pd.DataFrame, labels: Mapping[str, str] |
     ax = fig.add_subplot()
     wealth = (1.0 + returns.fillna(0.0)).cumprod()
     for col, colour in zip(wealth.columns, series_colours(len(wealth.columns))):
-        label = str(col) if not labels or labels.get(col) in (None, col) else f"{col}: {labels[col]}"
+        label = (str(col) if not labels or labels.get(col) in (None, col)
+                 else f"{col}: {labels[col]}")
         ax.plot(wealth.index, wealth[col].to_numpy(), lw=1.1, color=colour, label=label)
     ax.axhline(1.0, color="0.45", lw=0.8, ls="--")
     _growth_axis(ax, "growth of 1 (log scale)")

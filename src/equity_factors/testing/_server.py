@@ -1,4 +1,5 @@
-"""What the fake servers share: serve an ``http.server`` in a daemon thread, as a context manager."""
+"""What the fake servers share: serve an ``http.server`` in a daemon thread, as a context
+manager."""
 
 from __future__ import annotations
 

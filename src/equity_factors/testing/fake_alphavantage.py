@@ -45,6 +45,7 @@ mid-body), garbage (cut-off JSON). ``GET /control/requests`` returns the request
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -601,7 +602,8 @@ class FakeAlphaVantage(BackgroundServer):
             "QuarterlyEarningsGrowthYOY": "None", "QuarterlyRevenueGrowthYOY": "None",
             "AnalystTargetPrice": "None", "AnalystRatingStrongBuy": "-" if loss else "3",
             "AnalystRatingBuy": "-" if loss else "5", "AnalystRatingHold": "-" if loss else "4",
-            "AnalystRatingSell": "-" if loss else "1", "AnalystRatingStrongSell": "-" if loss else "0",
+            "AnalystRatingSell": "-" if loss else "1",
+            "AnalystRatingStrongSell": "-" if loss else "0",
             "TrailingPE": "-" if eps is None or loss else num(price / eps),
             "ForwardPE": "-", "PriceToSalesRatioTTM": "None",
             "PriceToBookRatio": "None" if not bm else num(1.0 / bm, 3),
@@ -792,10 +794,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(reply.body[: max(1, len(reply.body) // 3)])
             self.wfile.flush()
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         self.wfile.write(reply.body)
 

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
 from equity_factors.testing._server import BackgroundServer
 
 BEHAVIOURS: tuple[str, ...] = ("valid", "malformed", "invalid", "refusal", "http429", "http500",

@@ -53,7 +53,8 @@ class BasketOutcome:
 
 
 def basket(ctx: Context, request: BasketRequest, *, argv: list[str],
-           output: str | Path | None = None, diff_output: str | Path | None = None) -> BasketOutcome:
+           output: str | Path | None = None,
+           diff_output: str | Path | None = None) -> BasketOutcome:
     """Read the optimizer's results, refit its factor model on data up to ``as_of`` and size a
     long/short basket from the blended factor portfolio."""
     spec = request.spec

@@ -24,7 +24,8 @@ class Context:
     progress: ProgressFactory = field(default=_no_progress)
 
     @classmethod
-    def create(cls, data_dir: str | None = None, progress: ProgressFactory | None = None) -> Context:
+    def create(cls, data_dir: str | None = None,
+               progress: ProgressFactory | None = None) -> Context:
         resolved = resolve_data_dir(data_dir)
         store = Store(resolved.store_path)
         store.ensure_ready()

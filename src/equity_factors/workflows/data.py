@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 
 from equity_factors.data.ingest import import_file, ingest_sample, ingest_synthetic
-from equity_factors.data.paths import DataDir, resolve_data_dir
 from equity_factors.data.optuna_journal import journal_folder, remove_stale
+from equity_factors.data.paths import DataDir, resolve_data_dir
 from equity_factors.data.runs import STALE_STAGING_SECONDS, remove_runs, remove_stale_staging
 from equity_factors.data.synthetic import parse_synthetic_universe
 from equity_factors.errors import UserError

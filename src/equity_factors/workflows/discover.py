@@ -1,4 +1,5 @@
-"""``eqf discover``: fit factors on a universe and write returns, loadings, names, summary, chart."""
+"""``eqf discover``: fit factors on a universe and write returns, loadings, names, summary,
+chart."""
 
 from __future__ import annotations
 

@@ -118,7 +118,9 @@ def parse_as_of(ctx: Context, universe: ResolvedUniverse, as_of: str | None,
     return str(ts.date())
 
 
-def characteristics_for(ctx: Context, panel: Panel) -> tuple[dict[str, pd.DataFrame], pd.Series | None, list[str]]:
+def characteristics_for(
+    ctx: Context, panel: Panel
+) -> tuple[dict[str, pd.DataFrame], pd.Series | None, list[str]]:
     """Point-in-time characteristics for the fundamental method, and the stocks' sectors.
 
     size = log(market cap), value = log(book-to-market), earnings_yield, from stored

@@ -138,7 +138,8 @@ def evidence_returns(fit: FactorFit) -> pd.DataFrame:
 
 
 def fit_evidence(ctx: Context, fit: FactorFit) -> tuple[FactorEvidence, ...]:
-    """The evidence of every factor of ``fit``: its latest weights (see :func:`evidence_returns`)."""
+    """The evidence of every factor of ``fit``: its latest weights
+    (see :func:`evidence_returns`)."""
     inputs = naming_inputs(ctx, fit)
     return compute_evidence(fit.result.weights, evidence_returns(fit),
                             sectors=inputs.sectors, references=inputs.references,
@@ -271,8 +272,7 @@ def previous_names(ctx: Context, fit: FactorFit, namer: str = "offline") -> pd.D
                 or params.get("method") != fit.request.method):
             continue
         table = read_run_table(ctx.data_dir, record.get("run_id", ""), "factor_names.csv")
-        if table is not None:
-            if "evidence_hash" in table.columns and table["namer"].astype(str).str.startswith(
-                    namer).all():  # a named table of the same namer, not neutral labels
-                return table
+        if (table is not None and "evidence_hash" in table.columns
+                and table["namer"].astype(str).str.startswith(namer).all()):
+            return table  # a named table of the same namer, not neutral labels
     return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,8 @@ from equity_factors.workflows.requests import Request
 @dataclass(frozen=True)
 class OptimizeRequest(Request):
     """The flags of ``eqf optimize`` (factor model flags live in ``factors``; ``namer`` None
-    keeps neutral F1..Fk labels, as in :class:`~equity_factors.workflows.discover.DiscoverRequest`)."""
+    keeps neutral F1..Fk labels, as in
+    :class:`~equity_factors.workflows.discover.DiscoverRequest`)."""
 
     factors: FactorRequest
     technique: Technique = "bayesian"
@@ -155,7 +156,7 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
     results: dict[str, Any] = {
         "schema": RESULTS_SCHEMA,
         "schema_version": RESULTS_SCHEMA_VERSION,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "run_id": run.run_id,
         "version": __version__,
         "universe": {"spec": f.universe, "label": fit.universe.label,
@@ -182,7 +183,8 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
         "average_weights": {str(k): float(v) for k, v in result.average_weights.items()},
         "factor_names": {str(k): str(v) for k, v in name_of.items()},
         "folds": [
-            {**rec, "weights": {str(k): float(v) for k, v in result.weights.loc[rec["fold"]].items()}}
+            {**rec, "weights": {str(k): float(v)
+                                for k, v in result.weights.loc[rec["fold"]].items()}}
             for rec in _frame_records(result.fold_table())
         ],
         "overfitting": {k: (v if not hasattr(v, "item") else v.item())
@@ -202,7 +204,8 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
     run.finish(fingerprint=fit.panel.fingerprint, seed=request.seed,
                headline={"verdict": report.verdict, "status": report.status,
                          **{k: results["overfitting"][k] for k in
-                            ("in_sample_sharpe", "out_of_sample_sharpe", "n_trials", "dsr", "pbo")}})
+                            ("in_sample_sharpe", "out_of_sample_sharpe", "n_trials", "dsr",
+                             "pbo")}})
     return OptimizeOutcome(fit, result, results, weights, run, files, names)
 
 

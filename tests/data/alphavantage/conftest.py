@@ -8,7 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from _av_support import FAST, KEY
 
 from equity_factors.data.providers.alphavantage import AlphaVantageConfig

@@ -13,7 +13,6 @@ import sqlite3
 import numpy as np
 import pytest
 
-from equity_factors.workflows.context import Context
 from equity_factors.workflows.fetch import fetch
 
 FRIDAY, TUESDAY = "2023-02-10", "2023-02-14"
@@ -91,7 +90,8 @@ def test_a_capped_run_keeps_every_paid_answer_and_reruns_never_pay_twice(
         {("TIME_SERIES_DAILY", "compact")}
     assert sorted(s for f, s, _ in asked if f == "TIME_SERIES_DAILY") == sorted(symbols)
     t = fake.data.as_of_index(TUESDAY)
-    new_split = {s for s in symbols if (fake.data.tickers[s].arrays["split"][t - 1 : t + 1] != 1).any()}
+    new_split = {s for s in symbols
+                 if (fake.data.tickers[s].arrays["split"][t - 1 : t + 1] != 1).any()}
     assert {s for f, s, _ in asked if f == "SPLITS"} == new_split
     assert not [k for k in asked if k[0] == "DIVIDENDS"]
     assert_tail_matches_server(ctx.store, fake, symbols, TUESDAY)

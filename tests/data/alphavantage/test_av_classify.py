@@ -43,8 +43,8 @@ REFERENCE = [
     ("Information", "Burst pattern detected. Please consider spreading out your API requests more "
      "evenly across a 1-minute window and query no more than 30 requests per second.",
      Kind.MINUTE),
-    ("Information", "The **demo** API key is for demo purposes only. Please claim your free API key "
-     "at (https://www.alphavantage.co/support/#api-key) to explore our full API offerings. It "
+    ("Information", "The **demo** API key is for demo purposes only. Please claim your free API "
+     "key at (https://www.alphavantage.co/support/#api-key) to explore our full API offerings. It "
      "takes fewer than 20 seconds.", Kind.INVALID_KEY),
     ("Note", "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per "
      "minute and 500 calls per day. Please visit https://www.alphavantage.co/premium/ if you would "

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from _av_support import KEY
 
 from equity_factors.data.providers.alphavantage import (
     AlphaVantageClient,
@@ -26,8 +27,6 @@ from equity_factors.data.providers.alphavantage import (
 from equity_factors.data.providers.alphavantage.parse import LISTING_HEADER, SERIES_KEY
 from equity_factors.data.store import Store
 from equity_factors.errors import UserError
-
-from _av_support import KEY
 
 
 def _client(config):

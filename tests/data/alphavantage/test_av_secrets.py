@@ -59,9 +59,9 @@ def test_key_never_leaks(fake, tmp_path, monkeypatch, capsys, caplog, stocks):
                                      retry=replace(FAST, max_transient_retries=1))
     for cfg in (unreachable, AlphaVantageConfig(api_key=KEY, base_url=fake.url)):
         fake.configure(daily_cap=0)
-        with AlphaVantageClient(cfg, limiter=RateLimiter(6000)) as client:
-            with pytest.raises(Exception) as info:  # noqa: PT011 - any failure, checked below
-                client.call("TIME_SERIES_DAILY", {"symbol": stocks[0]}, expect=(SERIES_KEY,))
+        with (AlphaVantageClient(cfg, limiter=RateLimiter(6000)) as client,
+              pytest.raises(Exception) as info):  # noqa: PT011 - any failure, checked below
+            client.call("TIME_SERIES_DAILY", {"symbol": stocks[0]}, expect=(SERIES_KEY,))
         texts += [str(info.value), repr(info.value),
                   "".join(traceback.format_exception(info.value))]
     fake.configure(daily_cap=None)

@@ -1,4 +1,5 @@
-"""What a simulation returns: the :class:`SyntheticMarket` and the :class:`GroundTruth` behind it."""
+"""What a simulation returns: the :class:`SyntheticMarket` and the :class:`GroundTruth` behind
+it."""
 
 from __future__ import annotations
 

@@ -124,7 +124,8 @@ def load_config(environ: Mapping[str, str] | None = None,
             per_minute = float("nan")
         if not math.isfinite(per_minute) or not 0 < per_minute <= 100_000:
             raise UserError(f"{ENV_PER_MINUTE} must be a positive number of calls per minute "
-                            f"(your plan: 75, 150, 300, 600 or 1200; free keys about 5), not {raw!r}")
+                            f"(your plan: 75, 150, 300, 600 or 1200; free keys about 5), "
+                            f"not {raw!r}")
     raw = (values.get(ENV_PER_DAY) or "").strip()
     per_day: int | None = None
     if raw.lower() not in _UNLIMITED:

@@ -27,7 +27,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from equity_factors.data.providers.alphavantage.errors import DailyLimitReached, FetchStopped
 from equity_factors.data.store import Store, utc_now
@@ -38,7 +38,7 @@ _KEEP = DAY + 3_600.0  # ledger rows kept (a day and an hour)
 
 
 def _fmt(t: float) -> str:
-    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 class RateLimiter:

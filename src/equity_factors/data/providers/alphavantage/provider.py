@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -70,7 +70,8 @@ class PriceResult:
 
 
 class AlphaVantageProvider:
-    """The Alpha Vantage provider (implements :class:`~equity_factors.data.providers.base.Provider`).
+    """The Alpha Vantage provider
+    (implements :class:`~equity_factors.data.providers.base.Provider`).
 
     Parameters
     ----------
@@ -101,7 +102,7 @@ class AlphaVantageProvider:
         if found is None:
             return
         value, updated = found
-        age = datetime.fromtimestamp(clock.time(), timezone.utc) - datetime.fromisoformat(updated)
+        age = datetime.fromtimestamp(clock.time(), UTC) - datetime.fromisoformat(updated)
         if age > timedelta(days=REPROBE_DAYS):
             return
         known = json.loads(value)
@@ -294,14 +295,14 @@ class AlphaVantageProvider:
     def holdings(self, etf: str) -> pd.DataFrame:
         """Holdings (symbol, weight, as_of = today UTC) of ``etf``; empty when it is no ETF."""
         found = self.etf_holdings(etf)
-        today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+        today = datetime.now(UTC).strftime("%Y-%m-%d")
         if found is None:
             return pd.DataFrame(columns=["symbol", "weight", "as_of"])
         return found.assign(as_of=today)[["symbol", "weight", "as_of"]]
 
     def fundamentals(self, symbols: list[str]) -> pd.DataFrame:
         """OVERVIEW snapshot + EARNINGS + BALANCE_SHEET rows of ``symbols`` (point in time)."""
-        today = pd.Timestamp(datetime.now(timezone.utc).date())
+        today = pd.Timestamp(datetime.now(UTC).date())
         parts = []
         for raw in symbols:
             symbol = canonical_symbol(raw)

@@ -60,7 +60,8 @@ class ProviderState:
 
     def set(self, name: str, value: str) -> None:
         with self.store.transaction() as conn:
-            conn.execute("INSERT OR REPLACE INTO provider_state (provider, name, value, updated_at) "
+            conn.execute("INSERT OR REPLACE INTO provider_state "
+                         "(provider, name, value, updated_at) "
                          "VALUES (?, ?, ?, ?)", (self.provider, name, value, utc_now()))
 
     def salt(self) -> bytes:

@@ -159,7 +159,9 @@ class FetchReport:
     def rate_per_minute(self) -> float:
         """Pace of the calls: intervals between them per minute (n calls span n - 1 intervals,
         so a fetch paced exactly at the limit shows the limit)."""
-        return 60.0 * (self.calls - 1) / self.seconds if self.seconds > 0 and self.calls > 1 else 0.0
+        if self.seconds > 0 and self.calls > 1:
+            return 60.0 * (self.calls - 1) / self.seconds
+        return 0.0
 
     @property
     def exit_code(self) -> int:
@@ -548,7 +550,8 @@ def _resolve(session: _Session, spec: str, refresh: bool, now: pd.Timestamp,
     token = tokens[0]
     stored = store.universe(token)
     if stored is not None and stored[1]["source"] != SOURCE:
-        notes.append(f"fetching the {len(stored[0])} members of stored universe {stored[1]['name']}")
+        notes.append(f"fetching the {len(stored[0])} members of stored universe "
+                     f"{stored[1]['name']}")
         return None, list(stored[0]), []
     symbol = canonical_symbol(token)
     if not is_valid_symbol(symbol):
@@ -766,7 +769,8 @@ def _fetch_prices(session: _Session, symbol: str, plan: Plan,
     if not result.full and old is None and provider.full is False:
         note = note or f"free key: only the latest {COMPACT_DAYS} days"
     if new.empty:
-        session.state.mark(symbol, "ok", "no bars on or after --start", api_symbol=api_symbol(symbol),
+        session.state.mark(symbol, "ok", "no bars on or after --start",
+                           api_symbol=api_symbol(symbol),
                            fetched=True, last_refreshed=result.last_refreshed)
         return 0, "no bars on or after --start"
     frame, ratio = merge_bars(old, new)
