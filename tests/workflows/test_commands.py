@@ -125,3 +125,21 @@ def test_regime(ctx, tmp_path):
     path = pd.read_csv(tmp_path / "regime_path.csv", index_col=0)
     assert path["regime"].dropna().isin([0, 1]).all()
     assert RegimeRequest.from_dict(_record(out)["params"]) == request
+
+
+def test_optimize_ending_on_a_fold_boundary(ctx, tmp_path):
+    """Data ending exactly where a fold's training ends: that fold has no test day yet, is
+    recorded with null test dates, and its weights are the ones in force."""
+    from equity_factors.workflows.factors import fit_factors
+
+    index = fit_factors(ctx, FACTORS).result.factor_returns.dropna(how="all").index
+    end = index[63 + 3 * 21 - 1]  # train 63 + 3 test windows of 21: fold 3 trains to the end
+    request = OptimizeRequest(factors=FactorRequest(**{**FACTORS.to_dict(),
+                                                      "end": str(end.date())}),
+                              technique="gradient", search="direct", trials=5,
+                              walk_forward=True, train_window=63, test_window=21, seed=1)
+    out = optimize(ctx, request, argv=ARGV, output=tmp_path / "r.json")
+    last = load_results(tmp_path / "r.json")["folds"][-1]
+    assert last["partial"] and last["test_start"] is None and last["test_end"] is None
+    assert last["train_end"] == str(end.date())
+    assert out.results["weights"] == last["weights"]

@@ -199,11 +199,11 @@ def _run_fold(
             index=test_data.index,
             name="portfolio",
         )
-        oos_sr = float(sharpe_ratio(oos, periods_per_year=periods_per_year))
         if len(test_data):
+            oos_sr = float(sharpe_ratio(oos, periods_per_year=periods_per_year))
             test_start, test_end = test_data.index[0], test_data.index[-1]
         else:  # the trailing fold trained up to the last row: weights for the next day
-            test_start = test_end = None
+            oos_sr, test_start, test_end = np.nan, None, None
     else:
         oos = pd.Series(dtype=float, name="portfolio")
         oos_sr, test_start, test_end = np.nan, None, None

@@ -83,10 +83,10 @@ def _frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     for idx, row in frame.iterrows():
         rec = {"fold": int(idx) if not isinstance(idx, str) else idx}
         for k, v in row.items():
-            if isinstance(v, pd.Timestamp):
-                v = v.strftime("%Y-%m-%d")
-            elif v is None or (isinstance(v, float) and pd.isna(v) and k.startswith("test_")):
+            if v is None or v is pd.NaT:  # a fold with no test day yet has no test dates
                 v = None
+            elif isinstance(v, pd.Timestamp):
+                v = v.strftime("%Y-%m-%d")
             elif hasattr(v, "item"):
                 v = v.item()
             rec[str(k)] = v
