@@ -29,7 +29,6 @@ def _stages() -> list[tuple[str, Callable]]:
 def run_demo(ctx: Context, output_dir: str | Path, say: Say = lambda s: None) -> DemoResult:
     """Run the whole workflow on SAMPLE, writing each stage's outputs under ``output_dir``."""
     out = Path(output_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
     stages: list[tuple[str, str]] = []
     state: dict = {}
     plan = _stages()
@@ -95,10 +94,8 @@ def _signals(ctx: Context, out: Path, state: dict) -> str:
 
 
 def _regime(ctx: Context, out: Path, state: dict) -> str:
-    from equity_factors.workflows.factors import FactorRequest
     from equity_factors.workflows.regime import RegimeRequest, detect
 
-    factors = FactorRequest(universe=UNIVERSE, start=START, n_components=5)
-    outcome = detect(ctx, RegimeRequest(factors, n_regimes=3, predict=5),
+    outcome = detect(ctx, RegimeRequest(state["factor_request"], n_regimes=3, predict=5),
                      argv=["demo", "regime"], output_dir=out / "regime")
     return f"current regime: {outcome.current_label} -> {out / 'regime'}"
