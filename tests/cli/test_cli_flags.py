@@ -70,3 +70,17 @@ def test_every_request_field_has_a_flag_with_the_requests_default(command):
 def test_derived_fields_are_explained():
     for reason in DERIVED.values():
         assert len(reason) > 20
+
+
+@pytest.mark.parametrize("command", sorted(REQUESTS))
+def test_the_parsers_are_built_from_the_table(command):
+    from equity_factors.cli.flags import COMMAND_FLAGS
+
+    by_flag = {s: a for a in _actions(_parser(command)) for s in a.option_strings}
+    for flag in COMMAND_FLAGS[command].values():
+        action = by_flag[flag.names[0]]
+        assert tuple(action.option_strings) == flag.names and action.dest == flag.dest
+        assert action.help == flag._help()  # --help text, defaults included, from the table
+        if flag.default is not None and not flag.action and flag.show_default:
+            shown = " ".join(flag.default) if isinstance(flag.default, tuple) else flag.default
+            assert f"(default {shown})" in action.help

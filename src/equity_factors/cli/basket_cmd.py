@@ -6,6 +6,7 @@ import argparse
 
 from equity_factors.cli.common import context, print_files, print_run
 from equity_factors.cli.console import console, progress_factory, table
+from equity_factors.cli.flags import add_flags
 
 #: Number formats of the positions table: dollars to the dollar, prices to the cent.
 POSITION_FORMATS = {"last_price": "{:,.2f}", "position_dollars": "{:,.0f}",
@@ -54,30 +55,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = sub.add_parser("basket", parents=[common], help="turn factor weights into a basket",
                        description="Rank stocks by their weight in the optimized blend of factor "
                                    "portfolios and size a long/short basket in whole shares.")
-    p.add_argument("--results", required=True, help="results JSON from eqf optimize --output")
-    p.add_argument("--universe", "--symbols", dest="universe", required=True,
-                   help="the universe the results were optimized on")
-    p.add_argument("--factor-method", default=None,
-                   help="must match the results' factor method (checked; default: theirs)")
-    p.add_argument("--long-pct", type=float, default=0.05, help="top share of stocks long (0.05)")
-    p.add_argument("--short-pct", type=float, default=0.05,
-                   help="bottom share of stocks short (0.05)")
-    p.add_argument("--capital", type=float, default=100_000.0, help="capital in $ (100000)")
-    p.add_argument("--net-exposure", type=float, default=0.0,
-                   help="net exposure n: 1.0 all long, 0 market neutral (default), -1 all short")
-    p.add_argument("--gross-exposure", type=float, default=1.0,
-                   help="gross exposure g (default 1.0): long book = capital*(g+n)/2, short "
-                        "book = capital*(g-n)/2")
-    p.add_argument("--sizing", default="score", choices=("score", "equal"),
-                   help="within a side: proportional to |composite| (default) or equal")
-    p.add_argument("--max-weight", type=float, default=None,
-                   help="cap on one position as a fraction of capital (excess redistributed)")
-    p.add_argument("--min-price", type=float, default=0.0, help="skip stocks below this price")
-    p.add_argument("--min-adv", type=float, default=0.0,
-                   help="skip stocks below this average daily dollar volume (when known)")
-    p.add_argument("--as-of", help="basket date: only data up to it is used (default: last date)")
-    p.add_argument("--diff", metavar="PREVIOUS_CSV",
-                   help="also write the trades from this earlier basket to the new one")
+    add_flags(p, "basket")
     p.add_argument("-o", "--output", default="trade_basket.csv",
                    help="basket CSV (default trade_basket.csv)")
     p.set_defaults(handler=cmd_basket)

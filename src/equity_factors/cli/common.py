@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, cast
 
 from equity_factors.cli.console import console
+from equity_factors.cli.flags import add_flags, factor_fields
 from equity_factors.workflows.context import Context
 
 if TYPE_CHECKING:
@@ -18,42 +19,21 @@ def context(args: argparse.Namespace, progress=None) -> Context:
     return Context.create(getattr(args, "data_dir", None), progress)
 
 
-def add_universe(p: argparse.ArgumentParser, required: bool = True) -> None:
-    p.add_argument("--universe", "--symbols", dest="universe", required=required, metavar="U",
-                   help="universe name, ETF, comma list of symbols/ETFs, or @file.txt "
-                        "(e.g. SAMPLE, SYN500, \"SPY,QQQ,IWM\")")
+def add_universe(p: argparse.ArgumentParser | argparse._ArgumentGroup, command: str) -> None:
+    """``--universe`` from the flag table (:mod:`equity_factors.cli.flags`)."""
+    add_flags(p, command, ["factors.universe"])
 
 
-def add_period(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--start", help="first date used (YYYY-MM-DD)")
-    p.add_argument("--end", help="last date used (YYYY-MM-DD)")
+def add_period(p: argparse.ArgumentParser | argparse._ArgumentGroup, command: str) -> None:
+    """``--start`` and ``--end`` from the flag table."""
+    add_flags(p, command, ["factors.start", "factors.end"])
 
 
-def add_factor_model(p: argparse.ArgumentParser, method_flags: tuple[str, ...] = ("--method",),
-                     default_k: int = 10, lookback_flags: tuple[str, ...] = ("--lookback",),
-                     modes: bool = True, seed: bool = True) -> None:
-    """The factor-model flags, one definition for every command that fits factors (same
-    defaults everywhere, so caches are shared). ``--method`` defaults to None (= pca) so that a
-    command reading a results file can tell a method the user typed from the default."""
-    from equity_factors.types import FACTOR_METHODS
-
-    p.add_argument(*method_flags, dest="method", default=None, metavar="METHOD",
-                   help=f"factor method: {', '.join(FACTOR_METHODS)} (case-insensitive; "
-                        "default pca)")
-    p.add_argument("-k", "--n-components", dest="n_components", type=int, default=default_k,
-                   help=f"number of factors (default {default_k})")
-    p.add_argument(*lookback_flags, dest="factor_lookback", type=int, default=252,
-                   help="trading days in each rolling factor fit window (default 252)")
-    p.add_argument("--refit", type=int, default=21,
-                   help="refit the factors every N trading days (default 21)")
-    if modes:
-        p.add_argument("--mode", choices=("rolling", "in-sample"), default="rolling",
-                       help="rolling out-of-sample fits (default) or one in-sample fit")
-    p.add_argument("--min-coverage", type=float, default=0.9,
-                   help="a stock enters a fit window only with returns on this share of its days "
-                        "(default 0.9)")
-    if seed:
-        p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+def add_factor_model(p: argparse.ArgumentParser | argparse._ArgumentGroup, command: str) -> None:
+    """The factor-model flags of ``command`` from the flag table: the same flags and defaults
+    for every command that fits factors (so caches are shared). ``--method`` defaults to None
+    (= pca) so that a command reading a results file can tell a method the user typed."""
+    add_flags(p, command, factor_fields(command))
 
 
 def factor_request(args: argparse.Namespace):
@@ -93,11 +73,10 @@ def print_notes(notes) -> None:
         console.print(f"[yellow]note:[/] {note}")
 
 
-def add_naming(p: argparse.ArgumentParser) -> None:
+def add_naming(p: argparse.ArgumentParser | argparse._ArgumentGroup, command: str) -> None:
     p.add_argument("--name-factors", action="store_true",
                    help="name the factors (offline rules, or an LLM when OPENAI_API_KEY is set)")
-    p.add_argument("--namer", default="auto", choices=("auto", "offline", "llm"),
-                   help="auto (llm when OPENAI_API_KEY is set, else offline), offline or llm")
+    add_flags(p, command, ["namer"])
 
 
 def namer(args: argparse.Namespace) -> Namer | None:

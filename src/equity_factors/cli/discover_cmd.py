@@ -52,9 +52,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                        description="Fit a factor model and write factor_returns.csv, "
                                    "factor_loadings.csv, factor_names.csv, factor_summary.csv and "
                                    "cumulative_factor_returns.png.")
-    add_universe(p)
-    add_factor_model(p)
-    add_period(p)
-    add_naming(p)
+    add_universe(p, "discover")
+    add_factor_model(p, "discover")
+    add_period(p, "discover")
+    add_naming(p, "discover")
     p.add_argument("--output-dir", default=".", help="where to write the files (default: here)")
     p.set_defaults(handler=cmd_discover)

@@ -7,6 +7,12 @@ spells it otherwise (the factor model's ``lookback`` is ``--factor-lookback`` in
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from equity_factors.types import FACTOR_METHODS, MODES, NAMERS, SIZINGS, WEIGHTING_METHODS
+
 #: Spelled the same way by every command.
 COMMON = {"n_factors": "-k", "n_components": "-k", "n_trials": "--trials"}
 
@@ -27,48 +33,199 @@ def flag_for(command: str, scope: str, parameter: str) -> str:
     return COMMON.get(parameter, "--" + parameter.replace("_", "-"))
 
 
-#: Which flag sets each field of each command's request (dotted paths into nested requests).
-#: ``tests/cli/test_cli_flags.py`` checks that every request field is listed here, that each
-#: flag exists in the command's parser and that its default is the request's default, so the
-#: CLI and the Python API cannot drift apart. Fields set from two flags or derived are listed
-#: with the flag that decides them and explained in ``DERIVED``.
-_FACTORS = {"universe": "--universe", "start": "--start", "end": "--end",
-            "method": "--method", "n_components": "-k", "lookback": "--lookback",
-            "refit": "--refit", "mode": "--mode", "min_coverage": "--min-coverage",
-            "seed": "--seed"}
+#: The table of the request flags: for every command, each request field (a dotted path into
+#: nested requests) and the flag that sets it, with its argparse settings, default and help.
+#: The parsers are built from it (:func:`add_flags`), ``--help`` shows its defaults, and
+#: ``tests/cli/test_cli_flags.py`` checks that every request field is in it and that each default
+#: equals the request's. Only output locations and ``--name-factors`` are declared elsewhere.
+#: (Defaults are written here rather than read from the request classes so that ``eqf --help``
+#: stays fast: the requests live beside heavy imports.)
 
 
-def _nested(prefix: str, table: dict[str, str], **override: str) -> dict[str, str]:
-    return {f"{prefix}.{k}": override.get(k, v) for k, v in table.items()}
+@dataclass(frozen=True)
+class Flag:
+    """One flag: its option strings, the ``args`` attribute it fills, and argparse settings."""
+
+    names: tuple[str, ...]
+    dest: str
+    help: str
+    default: Any = None
+    type: Callable[[str], Any] | None = None
+    choices: tuple[str, ...] | None = None
+    action: str | None = None
+    nargs: str | None = None
+    metavar: str | None = None
+    required: bool = False
+    show_default: bool = True
+
+    def add_to(self, parser: Any) -> None:
+        kwargs: dict[str, Any] = {"dest": self.dest, "help": self._help()}
+        if self.action:
+            kwargs["action"] = self.action
+        else:
+            kwargs["default"] = list(self.default) if isinstance(self.default, tuple) \
+                else self.default
+            for key in ("type", "choices", "nargs", "metavar"):
+                if getattr(self, key) is not None:
+                    kwargs[key] = getattr(self, key)
+            if self.metavar is None and self.choices is None:
+                kwargs["metavar"] = "N" if self.type is int else "X" if self.type is float \
+                    else "VALUE"
+        if self.required:
+            kwargs["required"] = True
+        parser.add_argument(*self.names, **kwargs)
+
+    def _help(self) -> str:
+        if self.action or not self.show_default or self.default is None or self.required:
+            return self.help
+        shown = " ".join(map(str, self.default)) if isinstance(self.default, tuple) \
+            else self.default
+        return f"{self.help} (default {shown})"
 
 
-REQUEST_FLAGS: dict[str, dict[str, str]] = {
-    "discover": {**_nested("factors", _FACTORS), "namer": "--namer"},
-    "optimize": {**_nested("factors", _FACTORS, method="--factor-method",
-                           lookback="--factor-lookback", mode=""),
-                 "technique": "--technique", "methods": "--methods", "objective": "--objective",
-                 "search": "--search", "long_only": "--long-only", "trials": "--trials",
-                 "walk_forward": "--walk-forward", "train_window": "--train-window",
-                 "test_window": "--test-window", "max_folds": "--max-folds",
-                 "lookback": "--lookback", "storage": "--storage", "n_jobs": "--n-jobs",
-                 "seed": "--seed", "namer": "--namer"},
-    "basket": {"results": "--results", "universe": "--universe",
-               "factor_method": "--factor-method", "as_of": "--as-of", "diff": "--diff",
-               **{f"spec.{k}": "--" + k.replace("_", "-") for k in (
-                   "long_pct", "short_pct", "capital", "net_exposure", "gross_exposure",
-                   "sizing", "max_weight", "min_price", "min_adv")}},
-    "signals extremes": {**_nested("factors", _FACTORS), "threshold": "--threshold",
-                         "trade": "--trade"},
-    "signals momentum": {**_nested("factors", _FACTORS), "factor": "--factor", "namer": ""},
-    "signals cross-section": {**_nested("factors", _FACTORS), "top_pct": "--top-pct",
-                              "bottom_pct": "--bottom-pct", "results": "--results",
-                              "check_method": "--method"},
-    "regime detect": {**_nested("factors", _FACTORS, mode=""), "n_regimes": "--regimes",
-                      "predict": "--predict", "refit_every": "--refit-every",
-                      "min_train": "--min-train", "restarts": "--restarts"},
+def _factors(k: int, *, method: tuple[str, ...] = ("--method",),
+             lookback: tuple[str, ...] = ("--lookback",), mode: bool = True,
+             seed: bool = True) -> dict[str, Flag]:
+    """The factor flags every command that fits factors shares (``factors.*``)."""
+    out = {
+        "factors.universe": Flag(("--universe", "--symbols"), "universe",
+                                 "universe name, ETF, comma list of symbols/ETFs, or @file.txt "
+                                 "(e.g. SAMPLE, SYN500, \"SPY,QQQ,IWM\")", metavar="U",
+                                 required=True),
+        "factors.start": Flag(("--start",), "start", "first date used (YYYY-MM-DD)",
+                              metavar="DATE"),
+        "factors.end": Flag(("--end",), "end", "last date used (YYYY-MM-DD)", metavar="DATE"),
+        "factors.method": Flag(method, "method", f"factor method: {', '.join(FACTOR_METHODS)} "
+                               "(case-insensitive; default pca)", metavar="METHOD"),
+        "factors.n_components": Flag(("-k", "--n-components"), "n_components",
+                                     "number of factors", default=k, type=int),
+        "factors.lookback": Flag(lookback, "factor_lookback",
+                                 "trading days in each rolling factor fit window", default=252,
+                                 type=int),
+        "factors.refit": Flag(("--refit",), "refit", "refit the factors every N trading days",
+                              default=21, type=int),
+        "factors.min_coverage": Flag(("--min-coverage",), "min_coverage",
+                                     "a stock enters a fit window only with returns on this "
+                                     "share of its days", default=0.9, type=float),
+        "factors.seed": Flag(("--seed",), "seed", "random seed", default=42, type=int),
+    }
+    if not seed:  # the command's own --seed sets it too
+        del out["factors.seed"]
+    if mode:
+        out["factors.mode"] = Flag(("--mode",), "mode", "rolling out-of-sample fits or one "
+                                   "in-sample fit (it looks ahead)", default="rolling",
+                                   choices=MODES)
+    return out
+
+
+_NAMER = Flag(("--namer",), "namer", "with --name-factors: auto (llm when OPENAI_API_KEY is set, "
+              "else offline), offline or llm", default="auto", choices=NAMERS)
+
+COMMAND_FLAGS: dict[str, dict[str, Flag]] = {
+    "discover": {**_factors(10), "namer": _NAMER},
+    "optimize": {
+        **_factors(10, method=("--factor-method", "--method"), lookback=("--factor-lookback",),
+                   mode=False, seed=False),
+        "technique": Flag(("--technique",), "technique", "bayesian (Optuna TPE), differential "
+                          "(scipy DE) or gradient", default="bayesian", metavar="NAME"),
+        "methods": Flag(("--methods",), "methods", "weighting methods to blend: "
+                        f"{', '.join(WEIGHTING_METHODS)}", nargs="+", metavar="METHOD",
+                        default=("sharpe", "momentum", "risk_parity")),
+        "objective": Flag(("--objective",), "objective", "sharpe, sortino or calmar",
+                          default="sharpe", metavar="NAME"),
+        "search": Flag(("--search",), "search", "blend of the methods' weights, direct factor "
+                       "weights, or both", default="blend", metavar="NAME"),
+        "long_only": Flag(("--long-only",), "long_only", "no negative factor weights (and no "
+                          "orientation of losing factors)", action="store_true", default=False),
+        "trials": Flag(("--trials",), "trials", "trials (objective evaluations for DE/gradient "
+                       "budgets) per fold", default=200, type=int),
+        "lookback": Flag(("--lookback",), "lookback", "without --walk-forward: optimize on the "
+                         "last N days of factor returns (default 252)", type=int),
+        "walk_forward": Flag(("--walk-forward",), "walk_forward", "optimize on each train "
+                             "window, apply to the next test window", action="store_true",
+                             default=False),
+        "train_window": Flag(("--train-window",), "train_window", "days per train window",
+                             default=90, type=int),
+        "test_window": Flag(("--test-window",), "test_window", "days per test window",
+                            default=30, type=int),
+        "max_folds": Flag(("--max-folds",), "max_folds", "keep the latest N complete folds of "
+                          "the anchored grid", default=20, type=int),
+        "storage": Flag(("--storage",), "storage", "Optuna storage URL, e.g. sqlite:///study.db "
+                        "or postgresql://... to share a study between machines (default: a "
+                        "journal file in the data dir)", metavar="URL"),
+        "n_jobs": Flag(("--n-jobs",), "n_jobs", "parallel Optuna workers", default=1, type=int),
+        "seed": Flag(("--seed",), "seed", "random seed", default=42, type=int),
+        "namer": _NAMER,
+    },
+    "basket": {
+        "results": Flag(("--results",), "results", "results JSON from eqf optimize --output",
+                        metavar="JSON", required=True),
+        "universe": Flag(("--universe", "--symbols"), "universe",
+                         "the universe the results were optimized on", metavar="U",
+                         required=True),
+        "factor_method": Flag(("--factor-method",), "factor_method", "must match the results' "
+                              "factor method (checked; default: theirs)", metavar="METHOD"),
+        "spec.long_pct": Flag(("--long-pct",), "long_pct", "top share of stocks long",
+                              default=0.05, type=float),
+        "spec.short_pct": Flag(("--short-pct",), "short_pct", "bottom share of stocks short",
+                               default=0.05, type=float),
+        "spec.capital": Flag(("--capital",), "capital", "capital in $", default=100_000.0,
+                             type=float),
+        "spec.net_exposure": Flag(("--net-exposure",), "net_exposure", "net exposure n: 1.0 all "
+                                  "long, 0 market neutral, -1 all short", default=0.0,
+                                  type=float),
+        "spec.gross_exposure": Flag(("--gross-exposure",), "gross_exposure", "gross exposure g: "
+                                    "long book = capital*(g+n)/2, short book = capital*(g-n)/2",
+                                    default=1.0, type=float),
+        "spec.sizing": Flag(("--sizing",), "sizing", "within a side: proportional to "
+                            "|composite| (score) or equal", default="score", choices=SIZINGS),
+        "spec.max_weight": Flag(("--max-weight",), "max_weight", "cap on one position as a "
+                                "fraction of capital (excess redistributed)", type=float),
+        "spec.min_price": Flag(("--min-price",), "min_price", "skip stocks below this price",
+                               default=0.0, type=float),
+        "spec.min_adv": Flag(("--min-adv",), "min_adv", "skip stocks below this average daily "
+                             "dollar volume (when known)", default=0.0, type=float),
+        "as_of": Flag(("--as-of",), "as_of", "basket date: the weights in force then, data up "
+                      "to it (default: the last stored date)", metavar="DATE"),
+        "diff": Flag(("--diff",), "diff", "also write the trades from this earlier basket to "
+                     "the new one", metavar="PREVIOUS_CSV"),
+    },
+    "signals extremes": {
+        **_factors(5),
+        "threshold": Flag(("--threshold",), "threshold", "|z| threshold", default=2.0,
+                          type=float),
+        "trade": Flag(("--trade",), "trade", "add a trade per alert: buy/sell the factor basket, "
+                      "size, holding days", action="store_true", default=False),
+    },
+    "signals momentum": {
+        **_factors(5),
+        "factor": Flag(("--factor",), "factor", "factor id or name", default="F1", metavar="F"),
+    },
+    "signals cross-section": {
+        **_factors(5),
+        "top_pct": Flag(("--top-pct",), "top_pct", "share of stocks long", default=0.1,
+                        type=float),
+        "bottom_pct": Flag(("--bottom-pct",), "bottom_pct", "share of stocks short",
+                           default=0.1, type=float),
+        "results": Flag(("--results",), "results", "optimization results JSON: rank by its "
+                        "optimized composite, with its factor model (the weights in force on "
+                        "the last date)", metavar="JSON"),
+    },
+    "regime detect": {
+        **_factors(5, mode=False),
+        "n_regimes": Flag(("--regimes",), "n_regimes", "number of regimes", default=3, type=int),
+        "predict": Flag(("--predict",), "predict", "forecast horizon in days", default=5,
+                        type=int),
+        "refit_every": Flag(("--refit-every",), "refit_every", "refit the HMM every N days",
+                            default=252, type=int),
+        "min_train": Flag(("--min-train",), "min_train", "days before the first fit",
+                          default=504, type=int),
+        "restarts": Flag(("--restarts",), "restarts", "HMM restarts per fit", default=5,
+                         type=int),
+    },
 }
 
-#: Fields whose flag is not a one-to-one copy of the default (checked by the test by name).
+#: Request fields set without a flag of their own, and why (checked by name by the test).
 DERIVED = {
     "factors.method": "--method defaults to None (= pca) so a command reading a results file "
                       "can tell a method the user typed",
@@ -79,3 +236,26 @@ DERIVED = {
     "check_method": "the --method the user typed, refused when the results file's differs",
     "factors.n_components": "signals and regime default to 5 factors, discover and optimize to 10",
 }
+
+#: field path -> the flag's first option string, per command (derived from the table).
+REQUEST_FLAGS: dict[str, dict[str, str]] = {
+    command: {field: flag.names[0] for field, flag in table.items()}
+    for command, table in COMMAND_FLAGS.items()}
+REQUEST_FLAGS["signals momentum"]["namer"] = ""
+REQUEST_FLAGS["signals cross-section"]["check_method"] = "--method"
+REQUEST_FLAGS["optimize"]["factors.mode"] = ""
+REQUEST_FLAGS["optimize"]["factors.seed"] = "--seed"
+REQUEST_FLAGS["regime detect"]["factors.mode"] = ""
+
+
+def add_flags(parser: Any, command: str, fields: Iterable[str] | None = None) -> None:
+    """Add the table's flags of ``command`` (or only ``fields`` of it, in that order)."""
+    table = COMMAND_FLAGS[command]
+    for field in (fields if fields is not None else table):
+        table[field].add_to(parser)
+
+
+def factor_fields(command: str) -> list[str]:
+    """The ``factors.*`` fields of ``command`` other than universe and period."""
+    return [f for f in COMMAND_FLAGS[command] if f.startswith("factors.")
+            and f not in ("factors.universe", "factors.start", "factors.end")]

@@ -19,6 +19,7 @@ from equity_factors.cli.common import (
     print_run,
 )
 from equity_factors.cli.console import console, kv_table, progress_factory, table
+from equity_factors.cli.flags import add_flags
 from equity_factors.errors import UserError
 
 
@@ -87,51 +88,22 @@ def overfitting_labels(walk_forward: bool) -> dict[str, str]:
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    from equity_factors.types import WEIGHTING_METHODS
-
     p = sub.add_parser(
         "optimize", parents=[common], help="optimize factor weights (walk-forward)",
         description="Fit factors out of sample (rolling), optimize the factor weights and report "
                     "how much of the in-sample Sharpe survives out of sample.")
-    add_universe(p)
-    add_period(p)
+    add_universe(p, "optimize")
+    add_period(p, "optimize")
     g = p.add_argument_group("factor model (rolling, out of sample)")
-    add_factor_model(g, method_flags=("--factor-method", "--method"),
-                     lookback_flags=("--factor-lookback",), modes=False, seed=False)
+    add_factor_model(g, "optimize")
     g = p.add_argument_group("optimization")
-    g.add_argument("--technique", default="bayesian",
-                   help="bayesian (Optuna TPE), differential (scipy DE) or gradient (default "
-                        "bayesian)")
-    g.add_argument("--methods", nargs="+", default=["sharpe", "momentum", "risk_parity"],
-                   metavar="METHOD",
-                   help=f"weighting methods to blend: {', '.join(WEIGHTING_METHODS)} "
-                        "(default: sharpe momentum risk_parity)")
-    g.add_argument("--objective", default="sharpe", help="sharpe (default), sortino or calmar")
-    g.add_argument("--search", default="blend",
-                   help="blend of the methods' weights (default), direct factor weights, or both")
-    g.add_argument("--long-only", action="store_true", help="no negative factor weights")
-    g.add_argument("--trials", type=int, default=200,
-                   help="trials (objective evaluations for DE/gradient budgets) per fold "
-                        "(default 200)")
-    g.add_argument("--lookback", type=int, default=None,
-                   help="without --walk-forward: optimize on the last N days of factor returns "
-                        "(default 252)")
-    g.add_argument("--walk-forward", action="store_true",
-                   help="optimize on each train window, apply to the next test window")
-    g.add_argument("--train-window", type=int, default=90,
-                   help="days per train window (default 90)")
-    g.add_argument("--test-window", type=int, default=30, help="days per test window (default 30)")
-    g.add_argument("--max-folds", type=int, default=20,
-                   help="walk-forward over the most recent N folds (default 20)")
-    g.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    g.add_argument("--storage", default=None,
-                   help="Optuna storage URL, e.g. sqlite:///study.db or postgresql://... to share "
-                        "a study between machines (default: a journal file in the data dir)")
-    g.add_argument("--n-jobs", type=int, default=1, help="parallel Optuna workers (default 1)")
+    add_flags(g, "optimize", ["technique", "methods", "objective", "search", "long_only",
+                              "trials", "lookback", "walk_forward", "train_window",
+                              "test_window", "max_folds", "seed", "storage", "n_jobs"])
     g = p.add_argument_group("outputs")
     g.add_argument("--export-weights", metavar="CSV", help="write the factor weights here")
     g.add_argument("--output", metavar="JSON",
                    help="write the results JSON here (eqf basket reads it)")
-    add_naming(g)
+    add_naming(g, "optimize")
     g.add_argument("--factor-names-output", metavar="CSV", help="write the factor names here")
     p.set_defaults(handler=cmd_optimize)

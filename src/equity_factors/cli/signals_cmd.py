@@ -14,6 +14,7 @@ from equity_factors.cli.common import (
     print_run,
 )
 from equity_factors.cli.console import console, kv_table, progress_factory, table
+from equity_factors.cli.flags import add_flags
 
 #: The alerts of ``signals extremes`` in two tables that fit 80 columns: the event (its
 #: date is the as-of date printed above it, its value is in the z-score table) and, with
@@ -92,7 +93,7 @@ REGIME_LABELS = {"ann_mean": "mean", "ann_vol": "vol", "persistence": "persist",
 def cmd_regime(args: argparse.Namespace) -> int:
     from equity_factors.workflows.regime import RegimeRequest, detect
 
-    request = RegimeRequest(factor_request(args), n_regimes=args.regimes, predict=args.predict,
+    request = RegimeRequest(factor_request(args), n_regimes=args.n_regimes, predict=args.predict,
                             refit_every=args.refit_every, min_train=args.min_train,
                             restarts=args.restarts)
     with progress_factory() as progress:
@@ -122,29 +123,23 @@ def register_signals(sub: argparse._SubParsersAction, common: argparse.ArgumentP
 
     def base(name: str, help_: str) -> argparse.ArgumentParser:
         s = ssub.add_parser(name, parents=[common], help=help_, description=help_)
-        add_universe(s)
-        add_factor_model(s, default_k=5)
-        add_period(s)
+        command = f"signals {name}"
+        add_universe(s, command)
+        add_factor_model(s, command)
+        add_period(s, command)
         s.add_argument("--output-dir", default=".", help="where to write files (default: here)")
         return s
 
     s = base("extremes", "factors whose return or cumulative level is extreme (|z| > threshold)")
-    s.add_argument("--threshold", type=float, default=2.0, help="|z| threshold (default 2.0)")
-    s.add_argument("--trade", action="store_true",
-                   help="add a trade per alert: buy/sell the factor basket, size, holding days")
+    add_flags(s, "signals extremes", ["threshold", "trade"])
     s.set_defaults(handler=cmd_extremes)
 
     s = base("momentum", "RSI, MACD, ADX and z-score of one factor, with a combined signal")
-    s.add_argument("--factor", default="F1", help="factor id or name (default F1)")
+    add_flags(s, "signals momentum", ["factor"])
     s.set_defaults(handler=cmd_momentum)
 
     s = base("cross-section", "stocks ranked by composite factor score: long/short candidates")
-    s.add_argument("--top-pct", type=float, default=0.1, help="share of stocks long (default 0.1)")
-    s.add_argument("--bottom-pct", type=float, default=0.1,
-                   help="share of stocks short (default 0.1)")
-    s.add_argument("--results",
-                   help="optimization results JSON: rank by its optimized composite, with its "
-                        "factor model (the weights in force on the last date)")
+    add_flags(s, "signals cross-section", ["top_pct", "bottom_pct", "results"])
     s.set_defaults(handler=cmd_cross_section)
 
 
@@ -155,14 +150,11 @@ def register_regime(sub: argparse._SubParsersAction, common: argparse.ArgumentPa
     s = rsub.add_parser("detect", parents=[common], help="detect regimes, forecast, allocate",
                         description="Gaussian HMM on the market and factor returns, fitted point "
                                     "in time; current regime from forward-filtered probabilities.")
-    add_universe(s)
-    add_period(s)
-    s.add_argument("--regimes", type=int, default=3, help="number of regimes (default 3)")
-    s.add_argument("--predict", type=int, default=5, help="forecast horizon in days (default 5)")
+    add_universe(s, "regime detect")
+    add_period(s, "regime detect")
+    add_flags(s, "regime detect", ["n_regimes", "predict"])
     g = s.add_argument_group("factor model (its factor returns are features beside the market)")
-    add_factor_model(g, default_k=5, modes=False)
-    s.add_argument("--refit-every", type=int, default=252, help="refit the HMM every N days (252)")
-    s.add_argument("--min-train", type=int, default=504, help="days before the first fit (504)")
-    s.add_argument("--restarts", type=int, default=5, help="HMM restarts per fit (default 5)")
+    add_factor_model(g, "regime detect")
+    add_flags(s, "regime detect", ["refit_every", "min_train", "restarts"])
     s.add_argument("--output-dir", default=".", help="where to write files (default: here)")
     s.set_defaults(handler=cmd_regime)
