@@ -16,6 +16,8 @@ Technique = Literal["bayesian", "differential", "gradient"]
 Objective = Literal["sharpe", "sortino", "calmar"]
 Search = Literal["blend", "direct", "both"]
 Sizing = Literal["equal", "score"]
+Strategy = Literal["basket", "factor-signals", "regime"]
+Fill = Literal["close", "next-open"]
 Namer = Literal["auto", "offline", "llm"]
 
 #: The method names users may type (case-insensitive; ``-`` and ``_`` are interchangeable).
@@ -27,3 +29,5 @@ OBJECTIVES: tuple[str, ...] = get_args(Objective)
 SEARCHES: tuple[str, ...] = get_args(Search)
 SIZINGS: tuple[str, ...] = get_args(Sizing)
 NAMERS: tuple[str, ...] = get_args(Namer)
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
+FILLS: tuple[str, ...] = get_args(Fill)

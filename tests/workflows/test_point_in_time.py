@@ -43,7 +43,9 @@ def _bars(returns: pd.DataFrame) -> dict[str, pd.DataFrame]:
     for s in returns:
         r = returns[s].dropna()
         close = 40.0 * np.cumprod(1.0 + r.to_numpy())
-        out[s] = pd.DataFrame({"adj_close": close, "close": close,
+        gap = rng.normal(0.0, 0.003, len(r))  # the open: a gap from the previous close
+        opened = np.r_[close[0], close[:-1]] * (1.0 + gap)
+        out[s] = pd.DataFrame({"adj_close": close, "close": close, "open": opened,
                                "volume": rng.integers(200_000, 900_000, len(r)).astype(float)},
                               index=r.index)
     return out
@@ -230,3 +232,42 @@ def test_regime_path_up_to_d(markets):
     assert ref.iloc[:, 0].notna().sum() > 100
     for other in paths[:2]:
         pd.testing.assert_frame_equal(_upto(other, d), ref, check_exact=True)
+
+
+@pytest.mark.parametrize("strategy,extra", [
+    ("basket", {"optimize": True, "trials": 8}),
+    ("basket", {"fill": "next-open", "shares": True, "rebalance": "weekly"}),
+    ("factor-signals", {}),
+    ("regime", {"n_regimes": 2, "regime_min_train": 252, "regime_refit_every": 126,
+                "regime_restarts": 2}),
+])
+def test_backtest_outputs_up_to_d(markets, tmp_path, strategy, extra):
+    """Every backtest file's rows dated up to D: the same with prices after D changed and with
+    the data ending at D. The rows of the cut run's last (partial) walk are included."""
+    from equity_factors.backtest.costs import CostModel
+    from equity_factors.portfolio import BasketSpec
+    from equity_factors.workflows.backtest import BacktestRequest, backtest
+
+    a, b, d = markets
+    outs = []
+    for ctx, end in ((a, None), (b, None), (a, str(d.date()))):
+        req = BacktestRequest(FactorRequest(**{**FACTOR_KW, "end": end}), strategy=strategy,
+                              train_size=126, test_size=42, seed=5,
+                              spec=BasketSpec(long_pct=0.2, short_pct=0.2, capital=1e6),
+                              costs=CostModel(per_share=0.005, min_commission=1.0,
+                                              cash_rate=0.02), **extra)
+        outs.append(backtest(ctx, req, argv=["test"]))
+    cut = outs[-1]
+    assert cut.returns.index[-1] == d and len(cut.returns) > 200
+    assert cut.engine.turnover.gt(0).sum() >= 5
+    for other in outs[:2]:
+        pd.testing.assert_frame_equal(_upto(other.returns, d), cut.returns, check_exact=True)
+        pd.testing.assert_frame_equal(_upto(other.attribution, d), cut.attribution,
+                                      check_exact=True)
+        for name in ("positions", "trades"):
+            mine = getattr(cut.engine, name).reset_index(drop=True)
+            theirs = getattr(other.engine, name)
+            theirs = theirs[pd.to_datetime(theirs["date"]) <= d].reset_index(drop=True)
+            pd.testing.assert_frame_equal(theirs, mine, check_exact=True)
+        done = cut.walks[~cut.walks["partial"]]
+        pd.testing.assert_frame_equal(other.walks.iloc[:len(done)], done, check_exact=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from equity_factors.cli import (
+                               backtest_cmd,
                                basket_cmd,
                                data_cmd,
                                demo_cmd,
@@ -15,6 +16,7 @@ REGISTRY = [
     discover_cmd.register,
     optimize_cmd.register,
     basket_cmd.register,
+    backtest_cmd.register,
     signals_cmd.register_signals,
     signals_cmd.register_regime,
     data_cmd.register_data,

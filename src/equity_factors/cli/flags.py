@@ -11,7 +11,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from equity_factors.types import FACTOR_METHODS, MODES, NAMERS, SIZINGS, WEIGHTING_METHODS
+from equity_factors.types import (
+    FACTOR_METHODS,
+    FILLS,
+    MODES,
+    NAMERS,
+    SIZINGS,
+    STRATEGIES,
+    WEIGHTING_METHODS,
+)
 
 #: Spelled the same way by every command.
 COMMON = {"n_factors": "-k", "n_components": "-k", "n_trials": "--trials"}
@@ -225,15 +233,78 @@ COMMAND_FLAGS: dict[str, dict[str, Flag]] = {
     },
 }
 
+_OPT = COMMAND_FLAGS["optimize"]
+_BASKET = COMMAND_FLAGS["basket"]
+COMMAND_FLAGS["backtest"] = {
+    **_factors(10, mode=False, seed=False),
+    "strategy": Flag(("--strategy",), "strategy", "basket (the optimized blend as a basket), "
+                     "factor-signals (factor portfolios on momentum/extreme signals) or regime "
+                     "(the allocation of the regime at the previous close)", default="basket",
+                     choices=STRATEGIES),
+    "train_size": Flag(("--train-size",), "train_size", "days of factor returns each walk "
+                       "trains on", default=252, type=int),
+    "test_size": Flag(("--test-size",), "test_size", "days each walk trades out of sample (and "
+                      "the step between walks)", default=63, type=int),
+    "walks": Flag(("--walks",), "walks", "the latest N complete walks of the anchored grid "
+                  "(default: all that fit)", type=int),
+    "optimize": Flag(("--optimize",), "optimize", "optimize the blend on each walk's train "
+                     "window (else the --methods blended equally)", action="store_true",
+                     default=False),
+    **{k: _OPT[k] for k in ("technique", "methods", "objective", "search", "long_only",
+                            "trials")},
+    "rebalance": Flag(("--rebalance",), "rebalance", "rebuild the basket: daily, weekly, "
+                      "monthly or every N trading days", default="monthly", metavar="RULE"),
+    **{k: v for k, v in _BASKET.items() if k.startswith("spec.")},
+    "costs.commission_bps": Flag(("--commission-bps",), "commission_bps", "commission, bps of "
+                                 "traded notional", default=1.0, type=float),
+    "costs.half_spread_bps": Flag(("--spread-bps", "--half-spread-bps"), "half_spread_bps",
+                                  "half the bid-ask spread paid on each trade, bps of traded "
+                                  "notional", default=5.0, type=float),
+    "costs.per_share": Flag(("--per-share",), "per_share", "commission in $ per share (with "
+                            "--shares or prices), 0 = off", default=0.0, type=float),
+    "costs.min_commission": Flag(("--min-commission",), "min_commission", "minimum per-share "
+                                 "commission per order in $", default=0.0, type=float),
+    "costs.impact": Flag(("--impact",), "impact", "volume-share impact k: price moves by "
+                         "k*(shares/volume)^2 where volume is stored", default=0.1, type=float),
+    "costs.volume_cap": Flag(("--volume-cap",), "volume_cap", "most of a day's volume one order "
+                             "may fill (the rest is dropped)", default=0.025, type=float),
+    "costs.borrow_rate": Flag(("--borrow-rate",), "borrow_rate", "annual short borrow rate on "
+                              "the short book, accrued daily", default=0.005, type=float),
+    "costs.cash_rate": Flag(("--cash-rate",), "cash_rate", "annual rate earned (or paid) on "
+                            "cash", default=0.0, type=float),
+    "fill": Flag(("--fill",), "fill", "close: trade at the close of the decision day; "
+                 "next-open: at the next open (needs stored opens)", default="close",
+                 choices=FILLS),
+    "shares": Flag(("--shares",), "shares", "trade whole shares at the fill price",
+                   action="store_true", default=False),
+    "benchmark": Flag(("--benchmark",), "benchmark", "a stored symbol (e.g. SP500, SPY) "
+                      "(default: the equal-weighted universe)", metavar="SYMBOL"),
+    "membership": Flag(("--membership",), "membership", "point-in-time: the holdings snapshot "
+                       "known on each date; latest: today's holdings throughout (biased, to "
+                       "compare)", default="point-in-time", choices=("point-in-time", "latest")),
+    "threshold": Flag(("--threshold",), "threshold", "factor-signals: |z| of a factor's level "
+                      "beyond which it is traded against", default=2.0, type=float),
+    "n_regimes": Flag(("--regimes",), "n_regimes", "regime: number of regimes", default=3,
+                      type=int),
+    "regime_min_train": Flag(("--regime-min-train",), "regime_min_train", "regime: days "
+                             "before the first HMM fit", default=504, type=int),
+    "regime_refit_every": Flag(("--regime-refit-every",), "regime_refit_every", "regime: "
+                               "refit the HMM every N days", default=252, type=int),
+    "regime_restarts": Flag(("--regime-restarts",), "regime_restarts", "regime: HMM restarts "
+                            "per fit", default=3, type=int),
+    "seed": Flag(("--seed",), "seed", "random seed", default=42, type=int),
+}
+
 #: Request fields set without a flag of their own, and why (checked by name by the test).
 DERIVED = {
     "factors.method": "--method defaults to None (= pca) so a command reading a results file "
                       "can tell a method the user typed",
-    "factors.mode": "optimize and regime fit rolling factors only (no --mode: in-sample fits "
-                    "look ahead)",
+    "factors.mode": "optimize, regime and backtest fit rolling factors only (no --mode: "
+                    "in-sample fits look ahead)",
     "namer": "None unless --name-factors; then --namer (momentum names with the offline namer)",
     "lookback": "optimize: None unless given, so --walk-forward can refuse it (252 otherwise)",
     "check_method": "the --method the user typed, refused when the results file's differs",
+    "costs.periods_per_year": "252 trading days a year, as every metric assumes",
     "factors.n_components": "signals and regime default to 5 factors, discover and optimize to 10",
 }
 
@@ -246,6 +317,9 @@ REQUEST_FLAGS["signals cross-section"]["check_method"] = "--method"
 REQUEST_FLAGS["optimize"]["factors.mode"] = ""
 REQUEST_FLAGS["optimize"]["factors.seed"] = "--seed"
 REQUEST_FLAGS["regime detect"]["factors.mode"] = ""
+REQUEST_FLAGS["backtest"]["factors.mode"] = ""
+REQUEST_FLAGS["backtest"]["factors.seed"] = "--seed"
+REQUEST_FLAGS["backtest"]["costs.periods_per_year"] = ""
 
 
 def add_flags(parser: Any, command: str, fields: Iterable[str] | None = None) -> None:
