@@ -32,5 +32,9 @@ def test_demo_writes_every_stage(tmp_path, capsys):
     assert (out / "signals" / "cross_section_rankings.csv").exists()
     current = json.loads((out / "regime" / "regime_current.json").read_text())
     assert current["label"] in printed
-    for stage in ("data", "discover", "optimize", "basket", "signals", "regime"):
+    summary = json.loads((out / "backtest" / "backtest_summary.json").read_text())
+    assert summary["n_walks"] == 10 and summary["verdict"]
+    n_days = len(pd.read_csv(out / "backtest" / "backtest_returns.csv"))
+    assert n_days == 10 * 63 + (summary["partial_walk"] and n_days - 630)
+    for stage in ("data", "discover", "optimize", "basket", "signals", "regime", "backtest"):
         assert stage in printed

@@ -437,6 +437,7 @@ def backtest(ctx: Context, request: BacktestRequest, *, argv: list[str],
     summary = _summary(request, table, engine, walk_table, wf, bench_label, survivorship,
                        notes + list(engine.notes))
     positions = engine.positions.copy()
+    positions["side"] = positions["side"].astype(str).str.upper()  # as eqf basket writes it
     positions["walk"] = [walk_of_day.get(_first_held(d, days, request.fill), np.nan)
                          for d in positions["date"]]
     payloads = {
@@ -597,7 +598,8 @@ def _summary(request: BacktestRequest, table: pd.DataFrame, engine: EngineResult
     return {
         "strategy": request.strategy, "benchmark": bench_label,
         "start": f"{table.index[0]:%Y-%m-%d}", "end": f"{table.index[-1]:%Y-%m-%d}",
-        "n_days": int(len(table)), "n_walks": int(len(walks)),
+        "n_days": int(len(table)), "n_walks": int((~walks["partial"]).sum()),
+        "partial_walk": bool(walks["partial"].any()),
         "n_rebalances": int(len(turnover)),
         "capital": request.spec.capital, "final_equity": float(table["equity"].iloc[-1]),
         "costs": {k: getattr(request.costs, k) for k in request.costs.__dataclass_fields__},

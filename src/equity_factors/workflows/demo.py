@@ -23,7 +23,8 @@ class DemoResult:
 
 def _stages() -> list[tuple[str, Callable]]:
     return [("data", _data), ("discover", _discover), ("optimize", _optimize),
-            ("basket", _basket), ("signals", _signals), ("regime", _regime)]
+            ("basket", _basket), ("signals", _signals), ("regime", _regime),
+            ("backtest", _backtest)]
 
 
 def run_demo(ctx: Context, output_dir: str | Path, say: Say = lambda s: None) -> DemoResult:
@@ -99,3 +100,18 @@ def _regime(ctx: Context, out: Path, state: dict) -> str:
     outcome = detect(ctx, RegimeRequest(state["factor_request"], n_regimes=3, predict=5),
                      argv=["demo", "regime"], output_dir=out / "regime")
     return f"current regime: {outcome.current_label} -> {out / 'regime'}"
+
+
+def _backtest(ctx: Context, out: Path, state: dict) -> str:
+    from equity_factors.portfolio import BasketSpec
+    from equity_factors.workflows.backtest import BacktestRequest, backtest
+
+    request = BacktestRequest(state["factor_request"], train_size=252, test_size=63, walks=10,
+                              optimize=True, trials=40,
+                              spec=BasketSpec(long_pct=0.25, short_pct=0.25, capital=100_000))
+    outcome = backtest(ctx, request, argv=["demo", "backtest"], output_dir=out / "backtest")
+    state["backtest_run"] = outcome.run.run_id
+    s = outcome.summary
+    return (f"10 walks x 63 days out of sample, monthly baskets, after costs: net Sharpe "
+            f"{s['net']['sharpe']:.2f} (gross {s['gross']['sharpe']:.2f}) -> "
+            f"{out / 'backtest'}")
