@@ -183,4 +183,41 @@ def section_optimize(child, workdir: Path) -> dict:
                                             "target_seconds": 60}}
 
 
-SECTIONS = {"store": section_store, "factors": section_factors, "optimize": section_optimize}
+# --------------------------------------------------------------------------- backtest workflow
+def backtest_seed_line(home: str, trials: str = "200") -> dict:
+    """The seed's line on SYN1000 x 10 years: eqf backtest --train-size 252 --test-size 63
+    --walks 10 --optimize (200 trials a walk), the rolling PCA factors of discover."""
+    import os
+    import time as _t
+
+    os.environ["EQF_HOME"] = home
+    from equity_factors.data.panel import load_panel
+    from equity_factors.workflows.backtest import BacktestRequest, backtest
+    from equity_factors.workflows.context import Context
+    from equity_factors.workflows.factors import FactorRequest, resolve
+
+    ctx = Context.create(home)
+    uni = resolve(ctx, "SYN1000")  # generated on first use
+    t0 = _t.perf_counter()
+    load_panel(ctx.store, uni, start="2015-01-01", extra_fields=("close", "volume"))
+    load_seconds = _t.perf_counter() - t0
+    request = BacktestRequest(FactorRequest(universe="SYN1000", start="2015-01-01"),
+                              train_size=252, test_size=63, walks=10, optimize=True,
+                              trials=int(trials))
+    t0 = _t.perf_counter()
+    out = backtest(ctx, request, argv=["bench"])
+    total = _t.perf_counter() - t0
+    return {"seconds_end_to_end": round(total, 2), "panel_load_seconds": round(load_seconds, 2),
+            "timings": out.run.timings, "walks": out.summary["n_walks"],
+            "days": out.summary["n_days"], "rebalances": out.summary["n_rebalances"],
+            "net_sharpe": out.summary["net"]["sharpe"]}
+
+
+def section_backtest_workflow(child, workdir: Path) -> dict:
+    home = workdir / "backtest-home"
+    return {"seed_line_SYN1000_10y": {**child("backtest_seed_line", str(home)),
+                                      "target_seconds": 60}}
+
+
+SECTIONS = {"store": section_store, "factors": section_factors, "optimize": section_optimize,
+            "backtest_workflow": section_backtest_workflow}

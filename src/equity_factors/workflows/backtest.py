@@ -331,6 +331,9 @@ def backtest(ctx: Context, request: BacktestRequest, *, argv: list[str],
     universe = resolve(ctx, f.universe)
     fields = ("close", "volume", "open") if request.fill == "next-open" else ("close", "volume")
     panel = load_panel(ctx.store, universe, f.start, f.end, extra_fields=fields)
+    if request.fill == "next-open" and panel.extra["open"].isna().all().all():
+        raise UserError(f"--fill next-open needs stored open prices and {universe.label} has "
+                        "none (SAMPLE stores closes only); use --fill close")
     _up_front_walks(panel, replace(request, factors=f))
     run = Run(ctx.data_dir, "backtest", argv, request.to_dict())
     fit = fit_factors(ctx, f, panel=panel, universe=universe)
@@ -488,10 +491,7 @@ def _engine_inputs(panel: Panel, request: BacktestRequest, days: pd.DatetimeInde
     kwargs["prices"] = close.reindex(idx)
     kwargs["volume"] = volume.reindex(idx) if volume is not None else None
     if request.fill == "next-open":
-        opens = panel.extra.get("open")
-        if opens is None or opens.reindex(idx).isna().all().all():
-            raise UserError("--fill next-open needs stored open prices, and this universe has "
-                            "none; use --fill close")
+        opens = panel.extra["open"]
         factor = panel.prices / close  # adjustment factor of the day
         adj_open = (opens * factor).reindex(idx)
         prev_adj_close = panel.prices.reindex(idx).shift(1)
