@@ -423,7 +423,9 @@ def backtest(ctx: Context, request: BacktestRequest, *, argv: list[str],
     days = factor_returns.index[chosen[0][2].start:chosen[-1][2].stop]
     returns = panel.returns.reindex(index=days)
     engine_kwargs = _engine_inputs(panel, request, days, close, volume)
-    engine = run_engine(returns, targets.reindex(columns=returns.columns).fillna(0.0),
+    # from the close before the first day: a close fill of the first targets trades there
+    engine_returns = panel.returns.reindex(index=engine_kwargs["prices"].index)
+    engine = run_engine(engine_returns, targets.reindex(columns=returns.columns).fillna(0.0),
                         request.costs, capital=request.spec.capital, **engine_kwargs)
     run.lap("engine")
     bench, bench_weights, bench_label = _benchmark_returns(ctx, request, returns, members_at)
