@@ -133,10 +133,6 @@ def _validate(returns: pd.DataFrame, targets: pd.DataFrame, costs: CostModel,
         raise ParameterError(f"target date {bad} is not a row of returns; index targets by the "
                              "first day the new weights earn, a date of returns", "targets",
                              scope="backtest")
-    tv = targets.to_numpy(dtype=float, na_value=np.nan)
-    if np.isinf(tv).any():
-        raise ParameterError("targets has infinite weights; pass finite weights (NaN = 0)",
-                             "targets", scope="backtest")
     if fill == "close" and rows[0] == 0:
         raise ParameterError(f"the first target date {targets.index[0]} is the first row of "
                              "returns, so there is no previous close to trade at; start the "
@@ -229,13 +225,15 @@ def run_engine(
     n_days, n = returns.shape
     base = 1.0 if capital is None else float(capital)
 
-    r_raw = np.asarray(returns.to_numpy(dtype=float, na_value=np.nan), dtype=np.float64)
-    r_nan = np.isnan(r_raw)
-    r = np.where(r_nan, 0.0, r_raw)
-    del r_raw
-    valid = ~r_nan
-    first_valid = np.where(valid.any(axis=0), valid.argmax(axis=0), n_days)
-    del valid
+    r = np.array(returns.to_numpy(dtype=float, na_value=np.nan), dtype=np.float64, copy=True)
+    r_nan = np.isnan(r)
+    row_has_nan = r_nan.any(axis=1)
+    if row_has_nan.any():
+        r[r_nan] = 0.0
+        first_valid = np.argmin(r_nan, axis=0)         # first row with a return
+        first_valid[r_nan[first_valid, np.arange(n)]] = n_days  # never any
+    else:
+        first_valid = np.zeros(n, dtype=np.int64)
 
     ron = rid = None
     if fill == "next-open":
@@ -250,8 +248,15 @@ def run_engine(
         pf = pf.where(pf > 0).ffill()
         px = np.asarray(pf.to_numpy(dtype=float, na_value=np.nan), dtype=np.float64)
     vol = _aligned("volume", volume, returns)
-    tw = targets.reindex(columns=tickers).to_numpy(dtype=float, na_value=np.nan)
-    tw = np.where(np.isnan(tw), 0.0, tw)
+    tcols = tickers.get_indexer(targets.columns)
+    tv = np.array(targets.to_numpy(dtype=float, na_value=np.nan), dtype=np.float64, copy=True)
+    bad = ~np.isfinite(tv)
+    if bad.any():
+        if np.isinf(tv[bad]).any():
+            raise ParameterError("targets has infinite weights; pass finite weights (NaN = 0)",
+                                 "targets", scope="backtest")
+        tv[bad] = 0.0
+    full_targets = len(tcols) == n and bool((tcols == np.arange(n)).all())
 
     start = int(rows[0])
     m = n_days - start
@@ -283,22 +288,31 @@ def run_engine(
         a = int(a)
         b = int(rows[j + 1]) if j + 1 < len(rows) else n_days
         e = int(exec_rows[j])
-        w = tw[j]
-        if a >= 1:
-            ended = r_nan[a - 1] & (first_valid < a - 1)
-            forced = ended & (w != 0.0)
+        if full_targets:
+            w_full = tv[j]
+        else:
+            w_full = np.zeros(n)
+            w_full[tcols] = tv[j]
+        # Only the names held or targeted take part in the trade (the rest stay at zero).
+        act = np.flatnonzero((w_full != 0.0) | (v != 0.0))
+        w = w_full[act]
+        va = v[act]
+        if a >= 1 and row_has_nan[a - 1]:
+            forced = r_nan[a - 1, act] & (first_valid[act] < a - 1) & (w != 0.0)
             if forced.any():
                 n_forced += int(forced.sum())
                 w = np.where(forced, 0.0, w)
 
         # Equity and positions just before the trade.
         if ron is not None:
-            v_pre = v * (1.0 + ron[a])
-            e_pre = e_prev + float(np.sum(v * ron[a]))
+            on_a = ron[a, act]
+            on_pnl = float(np.dot(va, on_a))
+            v_pre = va * (1.0 + on_a)
+            e_pre = e_prev + on_pnl
         else:
-            v_pre = v
+            v_pre = va
             e_pre = e_prev
-        p = px[e] if px is not None else None
+        p = px[e, act] if px is not None else None
         want = w * e_pre
         if whole_shares and p is not None:
             known = np.isfinite(p)
@@ -307,12 +321,12 @@ def run_engine(
         d[np.abs(d) <= MIN_ORDER_FRACTION * abs(e_pre)] = 0.0
         x = d
         sh = None
+        vb = vol[e, act] if vol is not None else None
         if share_counts and p is not None:
             with np.errstate(invalid="ignore", divide="ignore"):
                 q = d / p                      # wanted shares (NaN without a price)
             sh = q
-            if vol is not None:
-                vb = vol[e]
+            if vb is not None:
                 capped = np.isfinite(vb) & np.isfinite(q)
                 if capped.any():
                     cap = costs.volume_cap * vb
@@ -322,34 +336,43 @@ def run_engine(
                     x = np.where(capped, sh * p, d)
         ax = np.abs(x)
         traded = float(ax.sum())
-        c_comm = cb * ax
-        c_slip = hb * ax
+        c_comm = c_slip = None
         if sh is not None:
+            c_comm = cb * ax
+            c_slip = hb * ax
             ash = np.abs(sh)
             has = np.isfinite(ash) & (ash > 0)
             if costs.per_share > 0:
                 fee = np.maximum(costs.min_commission, costs.per_share * np.where(has, ash, 0.0))
                 c_comm = c_comm + np.where(has, fee, 0.0)
-            if vol is not None and costs.impact > 0:
-                vb = vol[e]
+            if vb is not None and costs.impact > 0:
                 ok = has & np.isfinite(vb) & (vb > 0)
                 with np.errstate(invalid="ignore", divide="ignore"):
                     imp = costs.impact * (ash / np.where(ok, vb, 1.0)) ** 2 * ax
                 c_slip = c_slip + np.where(ok, imp, 0.0)
-        order_cost = c_comm + c_slip
-        comm_d = float(c_comm.sum())
-        slip_d = float(c_slip.sum())
+        if c_comm is None or c_slip is None:
+            comm_d, slip_d = cb * traded, hb * traded
+        else:
+            comm_d, slip_d = float(c_comm.sum()), float(c_slip.sum())
         hold_p = v_pre + x                      # dollars after the trade
 
         placed = np.flatnonzero(d)
         if placed.size:
-            ad = np.abs(d[placed])
-            wanted_total += float(ad.sum())
-            filled_total += float(ax[placed].sum())
-            frac = x[placed] / d[placed]
-            n_capped += int(np.sum(frac < 1.0 - 1e-12))
+            if x is d:
+                frac = np.ones(placed.size)
+                wanted_total += traded
+                filled_total += traded
+            else:
+                wanted_total += float(np.abs(d).sum())
+                filled_total += traded
+                frac = x[placed] / d[placed]
+                n_capped += int(np.sum(frac < 1.0 - 1e-12))
             shares_out = sh[placed] if sh is not None else np.full(placed.size, np.nan)
-            trade_blocks.append((e, placed, shares_out, x[placed], order_cost[placed], frac))
+            if c_comm is None or c_slip is None:
+                order_cost = (cb + hb) * ax[placed]
+            else:
+                order_cost = c_comm[placed] + c_slip[placed]
+            trade_blocks.append((e, act[placed], shares_out, x[placed], order_cost, frac))
         held = np.flatnonzero(hold_p)
         if held.size:
             if share_counts and p is not None:
@@ -357,19 +380,20 @@ def run_engine(
                     shares_held = hold_p[held] / p[held]
             else:
                 shares_held = np.full(held.size, np.nan)
-            pos_blocks.append((e, held, hold_p[held] / e_pre, shares_held))
+            pos_blocks.append((e, act[held], hold_p[held] / e_pre, shares_held))
         reb_turnover[j] = 0.5 * traded / e_pre
 
         # Day a: the first day the new positions are held.
         i0 = a - start
         if rid is not None and ron is not None:
-            pnl = float(np.sum(v * ron[a])) + float(np.sum(hold_p * rid[a]))
-            u = hold_p * (1.0 + rid[a])
+            r_in = rid[a, act]
+            pnl = on_pnl + float(np.dot(hold_p, r_in))
         else:
-            pnl = float(np.sum(hold_p * r[a]))
-            u = hold_p * (1.0 + r[a])
-        cash = e_prev - float(np.sum(v)) - float(np.sum(x))
-        short_d = float(-np.sum(hold_p[hold_p < 0]))
+            r_in = r[a, act]
+            pnl = float(np.dot(hold_p, r_in))
+        u_act = hold_p * (1.0 + r_in)
+        cash = e_prev - float(va.sum()) - float(x.sum())
+        short_d = float(-hold_p[hold_p < 0].sum())
         borrow_d = br * short_d
         gross_d = pnl + cr * cash
         e_a = e_prev + gross_d - comm_d - slip_d - borrow_d
@@ -378,14 +402,17 @@ def run_engine(
         slip[i0] = slip_d / e_prev
         borrow[i0] = borrow_d / e_prev
         turn_row[i0] = 0.5 * traded / e_prev
-        hold[i0] = hold_p / e_prev
+        hold[i0, act] = hold_p / e_prev
         equity[i0] = e_a
 
-        # Days a+1 .. b-1: positions drift, no trade (vectorized).
+        # Days a+1 .. b-1: the held positions drift, no trade (vectorized).
         k = b - a - 1
+        nz = np.flatnonzero(u_act)
+        cols = act[nz]
+        u = u_act[nz]
         if k > 0:
-            growth = np.cumprod(1.0 + r[a + 1:b], axis=0)          # (k, n)
-            vsum = growth @ u                                        # positions at each close
+            growth = np.cumprod(1.0 + r[a + 1:b, cols], axis=0)     # (k, n_held)
+            vsum = growth @ u                                         # positions at each close
             vsum_prev = np.empty(k)
             vsum_prev[0] = float(u.sum())
             vsum_prev[1:] = vsum[:-1]
@@ -410,30 +437,34 @@ def run_engine(
             gross[sl] = (pnl_k + cr * (e_prev_k - vsum_prev)) / e_prev_k
             borrow[sl] = br * s_prev / e_prev_k
             equity[sl] = e_k
-            h = hold[sl]
+            h = np.empty((k, cols.size))
             h[0] = u
             np.multiply(growth[:-1], u, out=h[1:])
             h /= e_prev_k[:, None]
-            v = u * growth[-1]
+            hold[sl, cols] = h
+            u = u * growth[-1]
             e_prev = float(e_k[-1])
         else:
-            v = u
             e_prev = e_a
+        v = np.zeros(n)
+        v[cols] = u
 
     net = gross - comm - slip - borrow
     out_index = dates[start:]
     returns_out = pd.DataFrame({"gross": gross, "commission": comm, "slippage": slip,
                                 "borrow": borrow, "net": net, "equity": equity,
                                 "turnover": turn_row}, index=out_index)
-    holdings = pd.DataFrame(hold, index=out_index, columns=tickers)
+    holdings = pd.DataFrame(hold, index=out_index, columns=tickers, copy=False)
     exec_dates = dates[exec_rows]
     turnover = pd.Series(reb_turnover, index=exec_dates, name="turnover")
 
     positions = _long_frame(
         dates, tickers, pos_blocks,
-        lambda blk: {"weight": blk[2], "shares": blk[3],
-                     "side": np.where(blk[2] > 0, "long", "short")},
+        lambda blk: {"weight": blk[2], "shares": blk[3], "side": (blk[2] < 0).astype(np.int8)},
         ["date", "ticker", "weight", "shares", "side"])
+    if len(positions):
+        positions["side"] = pd.Categorical.from_codes(positions["side"].to_numpy(),
+                                                      categories=["long", "short"])
     trades = _long_frame(
         dates, tickers, trade_blocks,
         lambda blk: {"shares": blk[2], "notional": blk[3], "cost": blk[4], "filled": blk[5]},
@@ -458,14 +489,17 @@ def _long_frame(dates: pd.Index, tickers: pd.Index, blocks: list, columns_of, or
     if not blocks:
         empty = {c: pd.Series(dtype=float) for c in order}
         empty["date"] = pd.Series(dtype=dates.dtype)
-        empty["ticker"] = pd.Series(dtype=object)
+        empty["ticker"] = pd.Series(pd.Categorical([], categories=tickers))
         if "side" in empty:
-            empty["side"] = pd.Series(dtype=object)
+            empty["side"] = pd.Series(pd.Categorical([], categories=["long", "short"]))
         return pd.DataFrame(empty)[order]
     row_idx = np.concatenate([np.full(blk[1].size, blk[0]) for blk in blocks])
     col_idx = np.concatenate([blk[1] for blk in blocks])
     parts = [columns_of(blk) for blk in blocks]
-    data: dict[str, object] = {"date": dates[row_idx], "ticker": tickers[col_idx]}
+    data: dict[str, object] = {
+        "date": dates[row_idx],
+        "ticker": pd.Categorical.from_codes(col_idx, categories=tickers),
+    }
     for key in parts[0]:
         data[key] = np.concatenate([part[key] for part in parts])
     return pd.DataFrame(data)[order]
