@@ -27,12 +27,6 @@ HYP = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChec
 def _num(x) -> float:
     return float("nan") if x is None or pd.isna(x) else float(x)
 
-import pandas as pd
-
-
-def _num(x) -> float:
-    return float("nan") if x is None or pd.isna(x) else float(x)
-
 
 def naive_backtest(returns: pd.DataFrame, targets: pd.DataFrame, costs, *, capital=1e6,
                    prices=None, volume=None, open_returns=None, fill="close",

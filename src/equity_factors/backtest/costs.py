@@ -32,8 +32,9 @@ class CostModel:
         Minimum dollars per order of the per-share commission (only when ``per_share > 0``).
     impact : float, default 0.1
         Volume-share impact ``k``: where the bar's volume is known, the fill price moves against
-        the order by ``k * (shares / volume) ** 2`` of the price (zipline's ``VolumeShareSlippage``),
-        so an order pays ``k * (|shares| / volume) ** 2 * |notional|``; booked as slippage.
+        the order by ``k * (shares / volume) ** 2`` of the price (as zipline's
+        ``VolumeShareSlippage``), so an order pays ``k * (|shares| / volume) ** 2 * |notional|``,
+        booked as slippage.
     volume_cap : float, default 0.025
         The largest fraction of the bar's volume one order may fill, in (0, 1]; the rest of the
         order is **dropped** (not carried to the next bar), and the engine's notes say how much.
@@ -94,7 +95,8 @@ class CostModel:
         holds the same positions as one with the default costs and its ``net`` equals that run's
         ``gross`` (pass ``volume_cap=1.0`` for fills up to the whole bar).
         """
-        return cls(**{name: 0.0 for name in COST_FIELDS}, cash_rate=0.0, volume_cap=volume_cap)
+        return cls(commission_bps=0.0, half_spread_bps=0.0, per_share=0.0, min_commission=0.0,
+                   impact=0.0, volume_cap=volume_cap, borrow_rate=0.0, cash_rate=0.0)
 
     def scaled(self, factor: float) -> CostModel:
         """The same model with every cost field (:data:`COST_FIELDS`) multiplied by ``factor``.

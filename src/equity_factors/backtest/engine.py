@@ -124,9 +124,10 @@ def _validate(returns: pd.DataFrame, targets: pd.DataFrame, costs: CostModel,
                              scope="backtest")
     missing = targets.columns.difference(returns.columns)
     if len(missing):
-        raise ParameterError(f"targets has tickers without returns ({', '.join(map(str, missing[:5]))}"
-                             f"{', ...' if len(missing) > 5 else ''}); give returns for every "
-                             "ticker with a target", "targets", "returns", scope="backtest")
+        shown = ", ".join(map(str, missing[:5])) + (", ..." if len(missing) > 5 else "")
+        raise ParameterError(f"targets has tickers without returns ({shown}); give returns "
+                             "for every ticker with a target", "targets", "returns",
+                             scope="backtest")
     rows = returns.index.get_indexer(targets.index)
     if (rows < 0).any():
         bad = targets.index[rows < 0][0]
@@ -227,7 +228,7 @@ def run_engine(
 
     r = np.array(returns.to_numpy(dtype=float, na_value=np.nan), dtype=np.float64, copy=True)
     r_nan = np.isnan(r)
-    row_has_nan = r_nan.any(axis=1)
+    row_has_nan: np.ndarray = np.asarray(r_nan.any(axis=1))
     if row_has_nan.any():
         r[r_nan] = 0.0
         first_valid = np.argmin(r_nan, axis=0)         # first row with a return
