@@ -279,9 +279,9 @@ def run_engine(
     e_prev = base            # equity at the previous close
     reb_turnover = np.zeros(len(rows))
     exec_rows = rows - 1 if fill == "close" else rows.copy()
-    pos_blocks: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
-    trade_blocks: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                             np.ndarray]] = []
+    pos_blocks: list[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]] = []
+    trade_blocks: list[tuple[int, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray,
+                             np.ndarray | None]] = []
     n_forced = n_capped = 0
     wanted_total = filled_total = 0.0
 
@@ -359,8 +359,9 @@ def run_engine(
 
         placed = np.flatnonzero(d)
         if placed.size:
+            # None stands for "all NaN" (shares) or "all 1" (filled), filled in at the end
+            frac: np.ndarray | None = None
             if x is d:
-                frac = np.ones(placed.size)
                 wanted_total += traded
                 filled_total += traded
             else:
@@ -368,7 +369,7 @@ def run_engine(
                 filled_total += traded
                 frac = x[placed] / d[placed]
                 n_capped += int(np.sum(frac < 1.0 - 1e-12))
-            shares_out = sh[placed] if sh is not None else np.full(placed.size, np.nan)
+            shares_out = sh[placed] if sh is not None else None
             if c_comm is None or c_slip is None:
                 order_cost = (cb + hb) * ax[placed]
             else:
@@ -376,11 +377,10 @@ def run_engine(
             trade_blocks.append((e, act[placed], shares_out, x[placed], order_cost, frac))
         held = np.flatnonzero(hold_p)
         if held.size:
+            shares_held = None
             if share_counts and p is not None:
                 with np.errstate(invalid="ignore", divide="ignore"):
                     shares_held = hold_p[held] / p[held]
-            else:
-                shares_held = np.full(held.size, np.nan)
             pos_blocks.append((e, act[held], hold_p[held] / e_pre, shares_held))
         reb_turnover[j] = 0.5 * traded / e_pre
 
@@ -393,7 +393,7 @@ def run_engine(
             r_in = r[a, act]
             pnl = float(np.dot(hold_p, r_in))
         u_act = hold_p * (1.0 + r_in)
-        cash = e_prev - float(va.sum()) - float(x.sum())
+        cash = e_pre - float(hold_p.sum())      # cash does not move overnight
         short_d = float(-hold_p[hold_p < 0].sum())
         borrow_d = br * short_d
         gross_d = pnl + cr * cash
@@ -408,9 +408,8 @@ def run_engine(
 
         # Days a+1 .. b-1: the held positions drift, no trade (vectorized).
         k = b - a - 1
-        nz = np.flatnonzero(u_act)
-        cols = act[nz]
-        u = u_act[nz]
+        cols = act[held]
+        u = u_act[held]
         if k > 0:
             growth = np.cumprod(1.0 + r[a + 1:b, cols], axis=0)     # (k, n_held)
             vsum = growth @ u                                         # positions at each close
@@ -443,12 +442,12 @@ def run_engine(
             np.multiply(growth[:-1], u, out=h[1:])
             h /= e_prev_k[:, None]
             hold[sl, cols] = h
-            u = u * growth[-1]
+            v[act] = 0.0
+            v[cols] = u * growth[-1]
             e_prev = float(e_k[-1])
         else:
+            v[act] = u_act                        # zero where sold: act covers every holding
             e_prev = e_a
-        v = np.zeros(n)
-        v[cols] = u
 
     net = gross - comm - slip - borrow
     out_index = dates[start:]
@@ -486,15 +485,20 @@ def run_engine(
 
 def _long_frame(dates: pd.Index, tickers: pd.Index, blocks: list, columns_of, order: list[str]
                 ) -> pd.DataFrame:
-    """Stack per-rebalance blocks ``(row, column indices, values...)`` into a long table."""
+    """Stack per-rebalance blocks ``(row, column indices, values...)`` into a long table.
+
+    A value of None in a block means the column is all NaN there (``filled``: all 1).
+    """
     if not blocks:
-        empty = {c: pd.Series(dtype=float) for c in order}
+        empty: dict[str, object] = {c: pd.Series(dtype=float) for c in order}
         empty["date"] = pd.Series(dtype=dates.dtype)
         empty["ticker"] = pd.Series(pd.Categorical([], categories=tickers))
         if "side" in empty:
             empty["side"] = pd.Series(pd.Categorical([], categories=["long", "short"]))
-        return pd.DataFrame(empty)[order]
-    row_idx = np.concatenate([np.full(blk[1].size, blk[0]) for blk in blocks])
+        return pd.DataFrame({c: empty[c] for c in order})
+    sizes = np.fromiter((blk[1].size for blk in blocks), dtype=np.int64, count=len(blocks))
+    row_idx = np.repeat(np.fromiter((blk[0] for blk in blocks), dtype=np.int64,
+                                    count=len(blocks)), sizes)
     col_idx = np.concatenate([blk[1] for blk in blocks])
     parts = [columns_of(blk) for blk in blocks]
     data: dict[str, object] = {
@@ -502,5 +506,11 @@ def _long_frame(dates: pd.Index, tickers: pd.Index, blocks: list, columns_of, or
         "ticker": pd.Categorical.from_codes(col_idx, categories=tickers),
     }
     for key in parts[0]:
-        data[key] = np.concatenate([part[key] for part in parts])
-    return pd.DataFrame(data)[order]
+        fill = 1.0 if key == "filled" else np.nan
+        if all(part[key] is None for part in parts):
+            data[key] = np.full(int(sizes.sum()), fill)
+            continue
+        data[key] = np.concatenate([
+            part[key] if part[key] is not None else np.full(size, fill)
+            for part, size in zip(parts, sizes)])
+    return pd.DataFrame({c: data[c] for c in order})
