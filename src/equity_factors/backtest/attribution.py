@@ -149,7 +149,9 @@ def factor_attribution(holdings: pd.DataFrame, returns: pd.DataFrame,
     factor_weights : callable or sequence of (Timestamp, DataFrame)
         The factor portfolios ``W`` (tickers x factors): either a function of the day giving
         the ``W`` in force, or a list of ``(apply_start, W)``, where the latest
-        ``apply_start <= t`` applies on day t. Both must only use data up to t-1.
+        ``apply_start <= t`` applies on day t. Both must only use data up to t-1. A function
+        should return the *same object* on the days that share a ``W`` (a dict lookup does):
+        consecutive days with the same object share one pseudo-inverse.
     gross, net : Series of shape (n_days,)
         The engine's gross and net returns (``EngineResult.returns``).
 
