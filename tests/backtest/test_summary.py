@@ -85,3 +85,17 @@ def test_break_even_and_sweep(streams):
     assert break_even_bps(r, traded[traded > 0]) == pytest.approx(be, rel=1e-12)
     assert break_even_bps(r, traded * 0) == math.inf
     assert math.isnan(break_even_bps(-r.abs(), traded * 0))
+
+
+def test_engine_result_summary_is_the_tear_sheet_of_gross_and_net():
+    from equity_factors.backtest import CostModel, run_engine
+
+    rng = np.random.default_rng(4)
+    idx = pd.bdate_range("2020-01-01", periods=80)
+    r = pd.DataFrame(rng.normal(0, 0.01, (80, 3)), index=idx, columns=list("abc"))
+    t = pd.DataFrame([[0.5, 0.3, -0.2]] * 4, index=idx[1::20], columns=list("abc"))
+    res = run_engine(r, t, CostModel())
+    table = res.summary()
+    assert list(table.index) == ["gross", "net"]
+    expected = pd.Series(tear_sheet(res.returns["net"], None, res.turnover), name="net")
+    pd.testing.assert_series_equal(table.loc["net"], expected)

@@ -79,6 +79,16 @@ class EngineResult:
     turnover: pd.Series
     notes: tuple[str, ...]
 
+    def summary(self, benchmark: pd.Series | None = None, periods_per_year: int = 252,
+                risk_free: float = 0.0) -> pd.DataFrame:
+        """The tear sheet (:func:`~equity_factors.backtest.summary.tear_sheet`) of the gross
+        and net returns: a DataFrame with rows ``gross, net``."""
+        from equity_factors.backtest.summary import tear_sheet
+
+        rows = {col: tear_sheet(self.returns[col], benchmark, self.turnover, periods_per_year,
+                                risk_free) for col in ("gross", "net")}
+        return pd.DataFrame.from_dict(rows, orient="index")
+
 
 # --------------------------------------------------------------------------------------------
 # Validation and alignment
