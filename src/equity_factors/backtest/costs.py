@@ -91,9 +91,11 @@ class CostModel:
     def none(cls, volume_cap: float = 0.025) -> CostModel:
         """No costs and no cash interest: every cost field and ``cash_rate`` are 0.
 
-        The volume cap is not a cost and keeps its default, so a run with ``CostModel.none()``
-        holds the same positions as one with the default costs and its ``net`` equals that run's
-        ``gross`` (pass ``volume_cap=1.0`` for fills up to the whole bar).
+        Its ``net`` equals its ``gross`` exactly. The volume cap is not a cost and keeps its
+        default, so orders are capped as in a run with the default costs (pass
+        ``volume_cap=1.0`` for fills up to the whole bar). Its gross returns differ from the
+        gross of a costly run only because costs lower the equity that later trades are sized
+        on (a second-order effect).
         """
         return cls(commission_bps=0.0, half_spread_bps=0.0, per_share=0.0, min_commission=0.0,
                    impact=0.0, volume_cap=volume_cap, borrow_rate=0.0, cash_rate=0.0)
