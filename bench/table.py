@@ -38,12 +38,42 @@ def render(results: dict) -> str:
                  f"{o['seconds_excluding_data_load']:.1f} s (factors {o['timings']['factors']:.1f}"
                  f" s, optimize {o['timings']['optimize']:.1f} s); data load "
                  f"{o['panel_load_seconds']:.2f} s", "<= 60 s excluding data load"))
+    rows.extend(_backtest_rows(results.get("backtest")))
     head = (f"Measured on {m['cpus']} cores, {m['memory_gib']} GiB, Python {m['python']}, "
             f"{m['platform']} (a shared machine; load average at start "
             f"{m['load_average_at_start'][0]:.1f}); sections may come from different runs of "
             "`make bench` (`bench/results.json` keeps sections not rerun).\n\n")
     return head + "| benchmark | measured | target |\n|---|---|---|\n" + "\n".join(
         f"| {a} | {b} | {c} |" for a, b, c in rows)
+
+
+def _backtest_rows(bt: dict | None) -> list[tuple[str, str, str]]:
+    """Rows of the backtest section (none when it has not been run)."""
+    if not bt:
+        return []
+    rows = []
+    for key, label in (("engine_3000x5000_monthly", "monthly"), ("engine_3000x5000_daily",
+                                                                  "daily")):
+        run = bt[key]
+        rows.append((f"Backtest engine, 3,000 stocks x 5,000 days, {label} rebalancing "
+                     f"({run['rebalances']:,} rebalances, {run['trades']:,} orders, default "
+                     "costs)", f"{run['seconds']:.2f} s (CPU {run['cpu_seconds']:.2f} s), peak "
+                     f"{run['peak_rss_mb']:.0f} MB",
+                     f"<= {run['target_seconds']} s, <= 2 GB"))
+    for key in ("vectorbt_3000x5000_monthly", "vectorbt_500x2500_daily"):
+        vb = bt.get(key)
+        if vb:
+            rows.append((f"Same targets and fees in vectorbt {vb['vectorbt_version']} "
+                         f"({vb['n_stocks']:,} x {vb['n_days']:,}, {vb['rebalances']:,} "
+                         "rebalances)",
+                         f"vectorbt {vb['vectorbt_seconds_warm']:.2f} s warm "
+                         f"({vb['vectorbt_seconds_cold']:.1f} s cold) vs engine "
+                         f"{vb['engine_seconds']:.2f} s; max net-return difference "
+                         f"{vb['max_abs_diff_net_returns']:.1e}",
+                         "same net returns to 1e-8; faster"))
+    if "vectorbt" in bt:
+        rows.append(("Side by side with vectorbt", bt["vectorbt"]["absent"], "-"))
+    return rows
 
 
 def main() -> int:

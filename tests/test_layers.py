@@ -14,6 +14,7 @@ COMPUTATION = ("factors", "naming", "optimize", "signals", "regime", "portfolio"
 #: package -> the project packages it must never import
 FORBIDDEN = {
     **{pkg: ("data", "cli", "workflows", "report", "dashboard", "backtest") for pkg in COMPUTATION},
+    "backtest": ("data", "cli", "workflows", "report", "dashboard"),
     "data": ("cli", "workflows", "report", "dashboard"),
     "report": ("cli", "workflows", "dashboard"),
     "workflows": ("cli", "dashboard"),

@@ -25,6 +25,13 @@ Conventions (binding; see ``docs/metrics.md``)
 - **Turnover** is one-way, against drifted weights (see :func:`turnover`).
 - **Information coefficient** is the cross-sectional Spearman correlation per date
   (see :func:`information_coefficient`).
+- **Beta and alpha** against a benchmark are the OLS slope and intercept of ``r - rf`` on
+  ``b - rf`` over the dates where both are present; alpha is annualized *arithmetically*,
+  ``intercept * ppy`` (empyrical compounds it instead: ``(1 + intercept) ** ppy - 1``).
+- **Tracking error** is ``std(r - b, ddof=1) * sqrt(ppy)``; the **information ratio** is
+  ``mean(r - b) / std(r - b, ddof=1) * sqrt(ppy)``.
+- **Hit rate** is the share of periods with ``r > 0`` among the periods with ``r != 0``
+  (flat periods, e.g. days with no position, are not counted), NaN rows dropped.
 
 A metric that cannot be computed (fewer than two observations, zero volatility) is NaN.
 """
@@ -37,19 +44,24 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "alpha",
     "annualized_return",
     "annualized_volatility",
+    "beta",
     "calmar_ratio",
     "downside_risk",
     "drawdown_series",
+    "hit_rate",
     "information_coefficient",
     "information_coefficient_summary",
+    "information_ratio",
     "max_drawdown",
     "per_period_rate",
     "performance_summary",
     "sharpe_ratio",
     "sortino_ratio",
     "total_return",
+    "tracking_error",
     "turnover",
 ]
 
@@ -371,6 +383,164 @@ def calmar_ratio(
     """
     x, cols = _to_array(returns)
     return _wrap(_calmar_array(x, periods_per_year), cols, "calmar_ratio")
+
+
+def _paired(returns: Returns, benchmark: pd.Series
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
+    """Returns (n, c) and benchmark (n, 1) on common dates, with the mask of complete pairs."""
+    if not isinstance(benchmark, pd.Series):
+        raise TypeError("benchmark must be a Series of shape (n_periods,)")
+    if isinstance(returns, pd.Series | pd.DataFrame):
+        r_al, b_al = returns.align(benchmark, join="inner", axis=0)
+        x, cols = _to_array(r_al)
+        b = b_al.to_numpy(dtype=float, na_value=np.nan).reshape(-1, 1)
+    else:
+        x, cols = _to_array(returns)
+        b = benchmark.to_numpy(dtype=float, na_value=np.nan).reshape(-1, 1)
+    both = ~(np.isnan(x) | np.isnan(b))
+    return x, np.broadcast_to(b, x.shape), both, cols
+
+
+def _beta_alpha_arrays(x: np.ndarray, b: np.ndarray, both: np.ndarray, rf: float,
+                       periods_per_year: int) -> tuple[np.ndarray, np.ndarray]:
+    count = both.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        xe = np.where(both, x - rf, 0.0)
+        be = np.where(both, b - rf, 0.0)
+        mx = xe.sum(axis=0) / count
+        mb = be.sum(axis=0) / count
+        dx = np.where(both, xe - mx, 0.0)
+        db = np.where(both, be - mb, 0.0)
+        var_b = (db * db).sum(axis=0)
+        beta_ = (dx * db).sum(axis=0) / var_b
+        alpha_ = (mx - beta_ * mb) * periods_per_year
+    ok = (count >= 2) & (var_b > 1e-300)
+    return np.where(ok, beta_, np.nan), np.where(ok, alpha_, np.nan)
+
+
+def beta(returns: Returns, benchmark: pd.Series, risk_free: float = 0.0,
+         periods_per_year: int = DEFAULT_PERIODS_PER_YEAR) -> float | pd.Series:
+    """OLS slope of ``r - rf`` on ``b - rf``: ``cov(r, b) / var(b)``.
+
+    Dates are aligned (inner join) and a date counts only when both values are present.
+    NaN with fewer than two such dates or a constant benchmark.
+
+    Parameters
+    ----------
+    returns : Series of shape (n_periods,) or DataFrame of shape (n_periods, n_assets)
+    benchmark : Series of shape (n_periods,)
+        Benchmark simple returns on the same dates.
+    risk_free : float, default 0.0
+        *Annual* rate, converted per period geometrically (it cancels in the slope).
+    periods_per_year : int, default 252
+
+    Returns
+    -------
+    float or Series of shape (n_assets,)
+    """
+    x, b, both, cols = _paired(returns, benchmark)
+    rf = per_period_rate(risk_free, periods_per_year)
+    return _wrap(_beta_alpha_arrays(x, b, both, rf, periods_per_year)[0], cols, "beta")
+
+
+def alpha(returns: Returns, benchmark: pd.Series, risk_free: float = 0.0,
+          periods_per_year: int = DEFAULT_PERIODS_PER_YEAR) -> float | pd.Series:
+    """Annualized OLS intercept of ``r - rf`` on ``b - rf``, ``intercept * ppy`` (arithmetic).
+
+    ``intercept = mean(r - rf) - beta * mean(b - rf)`` over the dates where both are present.
+    empyrical's ``alpha`` compounds the intercept instead, ``(1 + intercept) ** ppy - 1``.
+    NaN where :func:`beta` is NaN.
+
+    Parameters
+    ----------
+    returns : Series of shape (n_periods,) or DataFrame of shape (n_periods, n_assets)
+    benchmark : Series of shape (n_periods,)
+    risk_free : float, default 0.0
+        *Annual* rate, converted per period geometrically.
+    periods_per_year : int, default 252
+
+    Returns
+    -------
+    float or Series of shape (n_assets,)
+    """
+    x, b, both, cols = _paired(returns, benchmark)
+    rf = per_period_rate(risk_free, periods_per_year)
+    return _wrap(_beta_alpha_arrays(x, b, both, rf, periods_per_year)[1], cols, "alpha")
+
+
+def _active_arrays(returns: Returns, benchmark: pd.Series
+                   ) -> tuple[np.ndarray, np.ndarray, object]:
+    x, b, both, cols = _paired(returns, benchmark)
+    active = np.where(both, x - b, np.nan)
+    mean, std, _ = _mean_std(active)
+    return mean, std, cols
+
+
+def tracking_error(returns: Returns, benchmark: pd.Series,
+                   periods_per_year: int = DEFAULT_PERIODS_PER_YEAR) -> float | pd.Series:
+    """Annualized tracking error, ``std(r - b, ddof=1) * sqrt(ppy)``.
+
+    Over the dates where both are present; NaN with fewer than two.
+
+    Parameters
+    ----------
+    returns : Series of shape (n_periods,) or DataFrame of shape (n_periods, n_assets)
+    benchmark : Series of shape (n_periods,)
+    periods_per_year : int, default 252
+
+    Returns
+    -------
+    float or Series of shape (n_assets,)
+    """
+    _, std, cols = _active_arrays(returns, benchmark)
+    return _wrap(std * np.sqrt(periods_per_year), cols, "tracking_error")
+
+
+def information_ratio(returns: Returns, benchmark: pd.Series,
+                      periods_per_year: int = DEFAULT_PERIODS_PER_YEAR) -> float | pd.Series:
+    """Annualized information ratio, ``mean(r - b) / std(r - b, ddof=1) * sqrt(ppy)``.
+
+    Over the dates where both are present; NaN with fewer than two or zero tracking error
+    (a standard deviation at rounding level counts as zero, as for :func:`sharpe_ratio`).
+
+    Parameters
+    ----------
+    returns : Series of shape (n_periods,) or DataFrame of shape (n_periods, n_assets)
+    benchmark : Series of shape (n_periods,)
+    periods_per_year : int, default 252
+
+    Returns
+    -------
+    float or Series of shape (n_assets,)
+    """
+    mean, std, cols = _active_arrays(returns, benchmark)
+    tiny = std <= 1e-14 * np.maximum(np.abs(mean), 1e-300)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = mean / std * np.sqrt(periods_per_year)
+    return _wrap(np.where(tiny | (std == 0), np.nan, out), cols, "information_ratio")
+
+
+def hit_rate(returns: Returns) -> float | pd.Series:
+    """Share of periods with a positive return among the periods with a non-zero return.
+
+    Flat periods (``r == 0``, e.g. days with no position) and NaN rows are not counted.
+    NaN when no period has a non-zero return.
+
+    Parameters
+    ----------
+    returns : Series of shape (n_periods,) or DataFrame of shape (n_periods, n_assets)
+
+    Returns
+    -------
+    float or Series of shape (n_assets,)
+    """
+    x, cols = _to_array(returns)
+    with np.errstate(invalid="ignore"):
+        up = np.sum(x > 0, axis=0)
+        moved = np.sum((x != 0) & ~np.isnan(x), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(moved > 0, up / np.maximum(moved, 1), np.nan)
+    return _wrap(out, cols, "hit_rate")
 
 
 def turnover(weights: pd.DataFrame, returns: pd.DataFrame) -> pd.Series:
