@@ -89,8 +89,8 @@ def test_costs_none_is_the_gross_result(home, tmp_path):
     (["--test-size", "0"], "--test-size must be at least 1"),
     (["--train-size", "15"], "too short for --optimize"),
     (["--strategy", "momentum"], "invalid choice"),
-    (["--commission-bps", "-2"], "--commission-bps must be >= 0"),
-    (["--borrow-rate", "-0.01"], "--borrow-rate must be >= 0"),
+    (["--commission-bps", "-2"], "--commission-bps -2.0 must be a finite number >= 0"),
+    (["--borrow-rate", "-0.01"], "--borrow-rate -0.01 must be a finite number >= 0"),
     (["--benchmark", "NOTSTORED"], "benchmark 'NOTSTORED' is not stored"),
     (["--rebalance", "fortnightly"], "--rebalance must be daily, weekly, monthly"),
 ])

@@ -97,7 +97,9 @@ def test_costs_none_default_and_doubled(planted):
     assert (none["net"] == none["gross"]).all()
     assert (none[["commission", "slippage", "borrow"]] == 0).all().all()
     assert (one["net"] <= one["gross"]).all() and (one["net"] < one["gross"]).any()
-    pd.testing.assert_series_equal(one["gross"], none["gross"])
+    # the same positions: gross moves only because costs paid lower the equity they are a
+    # fraction of
+    np.testing.assert_allclose(one["gross"], none["gross"], atol=2e-4)
     for col in ("commission", "slippage", "borrow"):
         assert one[col].sum() > 0
         np.testing.assert_allclose(two[col].sum(), 2 * one[col].sum(), rtol=1e-3)
@@ -133,14 +135,14 @@ def test_survivorship_point_in_time_membership_against_todays_holdings(tmp_path)
     info = ctx.store.symbol_info()
     delisted = set(info.index[info["delist_date"].notna()].astype(str))
     assert delisted, "the synthetic market delists some stocks"
-    held_pit = set(pit.engine.positions["ticker"])
-    held_latest = set(latest.engine.positions["ticker"])
+    held_pit = set(pit.positions["ticker"])
+    held_latest = set(latest.positions["ticker"])
     assert held_pit & delisted, "point-in-time membership holds stocks that later delist"
     assert not held_latest & delisted, "today's holdings know nothing of the delisted"
     assert pit.summary["survivorship"]["biased"] is False
     assert latest.summary["survivorship"]["biased"] is True
     assert "survivorship" in latest.summary["survivorship"]["note"]
     # every position is in the holdings snapshot known at its date
-    for date, group in pit.engine.positions.groupby("date"):
+    for date, group in pit.positions.groupby("date"):
         snap = ctx.store.holdings("SYN60", as_of=f"{pd.Timestamp(date):%Y-%m-%d}")
         assert set(group["ticker"]) <= set(snap["symbol"])

@@ -99,16 +99,25 @@ def _exposures_and_returns(holdings: pd.DataFrame, returns: pd.DataFrame | None,
         r = np.where(np.isnan(r), 0.0, r)
     x = np.zeros((len(holdings), len(names)))
     f = np.zeros_like(x) if r is not None else None
+    # Each W works on its own tickers only (a held name outside W is a zero row of W and
+    # changes no coefficient), and products are row sums: the numbers of a day then do not
+    # depend on which other tickers or days are in the frames (point in time to the bit).
+    cols = holdings.columns
     for rows, w in groups:
         if w is None:
             continue
-        wm = w.reindex(index=holdings.columns, columns=names).to_numpy(dtype=float,
-                                                                     na_value=np.nan)
-        wm = np.where(np.isnan(wm), 0.0, wm)
-        pinv = np.linalg.pinv(wm)                           # (K, n): minimum-norm lstsq
-        x[rows] = h[rows] @ pinv.T
+        wm = w.reindex(columns=names).to_numpy(dtype=float, na_value=np.nan)
+        wm = np.ascontiguousarray(np.where(np.isnan(wm), 0.0, wm))
+        at = cols.get_indexer(w.index)
+        known = at >= 0
+        hw = np.zeros((len(rows), len(w.index)))
+        hw[:, known] = h[np.ix_(rows, at[known])]
+        pinv_t = np.ascontiguousarray(np.linalg.pinv(wm).T)   # (n_w, K): minimum-norm lstsq
+        x[rows] = (hw[:, :, None] * pinv_t[None, :, :]).sum(axis=1)
         if f is not None and r is not None:
-            f[rows] = r[rows] @ wm
+            rw = np.zeros_like(hw)
+            rw[:, known] = r[np.ix_(rows, at[known])]
+            f[rows] = (rw[:, :, None] * wm[None, :, :]).sum(axis=1)
     return names, x, f
 
 

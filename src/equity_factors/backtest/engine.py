@@ -422,7 +422,9 @@ def run_engine(
         u = u_act[held]
         if k > 0:
             growth = np.cumprod(1.0 + r[a + 1:b, cols], axis=0)     # (k, n_held)
-            vsum = growth @ u                                         # positions at each close
+            # row sums, not a matrix product: BLAS rounds a row differently with the number
+            # of rows, and a backtest ending earlier must give the same numbers to the bit
+            vsum = (growth * u).sum(axis=1)                           # positions at each close
             vsum_prev = np.empty(k)
             vsum_prev[0] = float(u.sum())
             vsum_prev[1:] = vsum[:-1]
@@ -430,7 +432,7 @@ def run_engine(
             s_prev = np.empty(k)
             s_prev[0] = float(-u[short].sum())
             if short.any():
-                s_prev[1:] = growth[:-1][:, short] @ (-u[short])
+                s_prev[1:] = (growth[:-1][:, short] * -u[short]).sum(axis=1)
             else:
                 s_prev[1:] = 0.0
             pnl_k = vsum - vsum_prev

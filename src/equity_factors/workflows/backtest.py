@@ -144,6 +144,8 @@ class BacktestOutcome:
     request: BacktestRequest
     engine: EngineResult
     returns: pd.DataFrame
+    positions: pd.DataFrame
+    trades: pd.DataFrame
     walks: pd.DataFrame
     attribution: pd.DataFrame
     sector_attribution: pd.DataFrame
@@ -441,15 +443,17 @@ def backtest(ctx: Context, request: BacktestRequest, *, argv: list[str],
     walk_table = _walk_table(walks, table, engine)
     summary = _summary(request, table, engine, walk_table, wf, bench_label, survivorship,
                        notes + list(engine.notes))
-    positions = engine.positions.copy()
-    positions["side"] = positions["side"].astype(str).str.upper()  # as eqf basket writes it
+    # plain strings (the engine's categoricals carry every ticker of the panel as a category)
+    positions = engine.positions.astype({"ticker": str, "side": str})
+    positions["side"] = positions["side"].str.upper()  # as eqf basket writes it
+    trades = engine.trades.astype({"ticker": str})
     positions["walk"] = [walk_of_day.get(_first_held(d, days, request.fill), np.nan)
                          for d in positions["date"]]
     payloads = {
         "backtest_returns.csv": csv_bytes(table.reset_index().rename(columns={"index": "date"}),
                                           index=False, float_format="%.10g"),
         "backtest_positions.csv": csv_bytes(positions, index=False, float_format="%.10g"),
-        "backtest_trades.csv": csv_bytes(engine.trades, index=False, float_format="%.10g"),
+        "backtest_trades.csv": csv_bytes(trades, index=False, float_format="%.10g"),
         "backtest_attribution.csv": csv_bytes(attribution.reset_index(), index=False,
                                               float_format="%.10g"),
         "backtest_sector_attribution.csv": csv_bytes(brinson.linked.reset_index(), index=False,
@@ -469,7 +473,8 @@ def backtest(ctx: Context, request: BacktestRequest, *, argv: list[str],
     report_path = None
     if report:
         report_path = _write_report(ctx, run, out)
-    return BacktestOutcome(request, engine, table, walk_table, attribution, brinson.linked,
+    return BacktestOutcome(request, engine, table, positions, trades, walk_table, attribution,
+                           brinson.linked,
                            summary, run, files, report_path)
 
 
@@ -608,7 +613,9 @@ def _summary(request: BacktestRequest, table: pd.DataFrame, engine: EngineResult
         "net": clean(tear_sheet(table["net"], bench, turnover)),
         "gross": clean(tear_sheet(table["gross"], bench, turnover)),
         "break_even_bps": _finite(break_even_bps(table["gross"], traded)),
-        "cost_sweep": [clean(r) for r in cost_sweep(table["gross"], traded, COST_SWEEP_BPS)],
+        "cost_sweep": [clean({"bps": float(b), "net_sharpe": float(r["sharpe"]),
+                              "net_annual_return": float(r["annual_return"])})
+                       for b, r in cost_sweep(table["gross"], traded, COST_SWEEP_BPS).iterrows()],
         "oos_sharpe": clean(oos),
         "in_sample_sharpe": _finite(is_sr),
         "deflated_sharpe": _finite(dsr), "pbo": _finite(pbo),
