@@ -57,8 +57,9 @@ def _backtest_rows(bt: dict | None) -> list[tuple[str, str, str]]:
         run = bt[key]
         rows.append((f"Backtest engine, 3,000 stocks x 5,000 days, {label} rebalancing "
                      f"({run['rebalances']:,} rebalances, {run['trades']:,} orders, default "
-                     "costs)", f"{run['seconds']:.2f} s (CPU {run['cpu_seconds']:.2f} s), peak "
-                     f"{run['peak_rss_mb']:.0f} MB",
+                     "costs)", f"{run['seconds']:.2f} s (CPU {run['cpu_seconds']:.2f} s"
+                     + (f", load average {run['load_average']:.1f}" if "load_average" in run
+                        else "") + f"), peak {run['peak_rss_mb']:.0f} MB",
                      f"<= {run['target_seconds']} s, <= 2 GB"))
     for key in ("vectorbt_3000x5000_monthly", "vectorbt_500x2500_daily"):
         vb = bt.get(key)
