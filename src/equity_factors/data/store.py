@@ -536,6 +536,12 @@ class Store:
                 "SELECT symbol, weight, as_of FROM holdings WHERE etf = ? AND as_of = ? "
                 "ORDER BY weight DESC", conn, params=(etf, row[0]))
 
+    def holdings_dates(self, etf: str) -> list[str]:
+        """The ``as_of`` dates of every stored holdings snapshot of ``etf``, ascending."""
+        with self.connect() as conn:
+            return [r[0] for r in conn.execute(
+                "SELECT DISTINCT as_of FROM holdings WHERE etf = ? ORDER BY as_of", (etf,))]
+
     def etfs(self) -> list[str]:
         """ETFs whose holdings are stored."""
         with self.connect() as conn:

@@ -1,4 +1,4 @@
-"""``eqf backtest``: the whole strategy walk-forward, with costs, attribution and overfitting figures.
+"""``eqf backtest``: the whole strategy walk-forward, with costs, attribution and overfitting.
 
 The walks lie on the grid of :func:`~equity_factors.optimize.walkforward.fold_grid` over the
 out-of-sample factor returns, anchored to their first day: walk j trains on ``train_size`` days
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -49,7 +48,6 @@ from equity_factors.types import FILLS, STRATEGIES, Strategy
 from equity_factors.workflows.context import Context
 from equity_factors.workflows.factors import FactorRequest, fit_factors, resolve
 from equity_factors.workflows.requests import Request
-
 
 MEMBERSHIPS = ("point-in-time", "latest")
 COST_SWEEP_BPS = (0, 5, 10, 20, 30, 40, 50)
@@ -201,7 +199,7 @@ class _FactorWeights:
     def __init__(self, history: pd.DataFrame, factors: list[str]) -> None:
         self.factors = factors
         self.dates = pd.DatetimeIndex(sorted(history["fit_date"].unique()))
-        self._history = history
+        self._groups = {pd.Timestamp(k): g for k, g in history.groupby("fit_date", sort=True)}
         self._cache: dict[pd.Timestamp, pd.DataFrame] = {}
 
     def fit_date(self, day: pd.Timestamp) -> pd.Timestamp:
@@ -213,7 +211,7 @@ class _FactorWeights:
     def __call__(self, day: pd.Timestamp) -> pd.DataFrame:
         fd = self.fit_date(day)
         if fd not in self._cache:
-            part = self._history[self._history["fit_date"] == fd]
+            part = self._groups[fd]
             # plain strings: a categorical symbol column would pivot to every category
             part = part.assign(symbol=part["symbol"].astype(str),
                                factor=part["factor"].astype(str))
@@ -227,58 +225,56 @@ class _FactorWeights:
         return [(d, self(d)) for d in self.dates]
 
 
-def _members(ctx: Context, label: str, symbols: pd.Index, membership: str,
-             start: pd.Timestamp) -> tuple[Callable[[pd.Timestamp], pd.Index] | None,
-                                           dict[str, Any]]:
-    """Who is in the universe at the close before each day, and the survivorship note."""
+class Membership:
+    """Who is in the universe at the close before a day: the latest holdings snapshot dated
+    before the day (the earliest snapshot before it exists), loaded once per snapshot."""
+
+    def __init__(self, as_of: list[pd.Timestamp], members: list[pd.Index]) -> None:
+        self.as_of = pd.DatetimeIndex(as_of)
+        self.members = members
+
+    def snapshot(self, day: pd.Timestamp) -> int:
+        return max(0, int(self.as_of.searchsorted(pd.Timestamp(day), side="left")) - 1)
+
+    def __call__(self, day: pd.Timestamp) -> pd.Index:
+        return self.members[self.snapshot(day)]
+
+    def mask(self, days: pd.DatetimeIndex, columns: pd.Index) -> np.ndarray:
+        """Boolean (days x columns): member at the close before each day."""
+        per_snapshot = [np.asarray(columns.isin(m)) for m in self.members]
+        which = [self.snapshot(d) for d in days]
+        return np.array([per_snapshot[k] for k in which]).reshape(len(days), len(columns))
+
+
+def _members(ctx: Context, label: str, membership: str, start: pd.Timestamp
+             ) -> tuple[Membership | None, dict[str, Any]]:
+    """The universe's membership through time, and the survivorship note of the summary."""
     etf = next((e for e in ctx.store.etfs() if e.upper() == label.upper()), None)
     if etf is None:
         return None, {"snapshot_as_of": None, "biased": True, "membership": "fixed list",
                       "note": f"{label} has no holdings history: every date uses today's list "
                               "of members, so stocks that left it (delisted, dropped) are "
                               "missing and the results are biased upward"}
-    latest = ctx.store.holdings(etf)
-    latest_as_of = str(latest["as_of"].iloc[0]) if len(latest) else None
+    dates = ctx.store.holdings_dates(etf)
     if membership == "latest":
-        members = pd.Index(latest["symbol"].astype(str))
-        return (lambda day: members), {
-            "snapshot_as_of": latest_as_of, "biased": True, "membership": "latest",
-            "note": f"--membership latest: every date uses the {etf} holdings of "
-                    f"{latest_as_of}, so stocks that left it are missing (survivorship bias)"}
-    first = ctx.store.holdings(etf, as_of=f"{start:%Y-%m-%d}")
-    cache: dict[str, pd.Index] = {}
-
-    def members_at(day: pd.Timestamp) -> pd.Index:
-        prev = (day - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
-        if prev not in cache:
-            snap = ctx.store.holdings(etf, as_of=prev)
-            if snap.empty:  # before the first snapshot: the earliest one
-                snap = ctx.store.holdings(etf, as_of="9999-12-31") if first.empty else first
-                snap = _earliest(ctx, etf) if snap is None or snap.empty else snap
-            cache[prev] = pd.Index(snap["symbol"].astype(str))
-        return cache[prev]
-
-    if first.empty:
-        earliest = _earliest(ctx, etf)
-        first_as_of = str(earliest["as_of"].iloc[0]) if len(earliest) else latest_as_of
-        return members_at, {
-            "snapshot_as_of": first_as_of, "biased": True, "membership": "point-in-time",
-            "note": f"the earliest {etf} holdings are of {first_as_of}, after the backtest "
-                    f"starts ({start:%Y-%m-%d}): dates before it use them, so stocks that "
-                    "left the ETF before then are missing and the results are biased upward"}
-    return members_at, {
-        "snapshot_as_of": str(first["as_of"].iloc[0]), "biased": False,
-        "membership": "point-in-time",
-        "note": f"each date uses the {etf} holdings snapshot known then (the first of "
-                f"{first['as_of'].iloc[0]}) and only stocks trading then"}
-
-
-def _earliest(ctx: Context, etf: str) -> pd.DataFrame:
-    with ctx.store.connect() as conn:
-        row = conn.execute("SELECT MIN(as_of) FROM holdings WHERE etf = ?", (etf,)).fetchone()
-    if row is None or row[0] is None:
-        return pd.DataFrame(columns=["symbol", "weight", "as_of"])
-    return ctx.store.holdings(etf, as_of=str(row[0]))
+        dates = dates[-1:]
+    snaps = [pd.Index(ctx.store.holdings(etf, as_of=d)["symbol"].astype(str)) for d in dates]
+    members = Membership([pd.Timestamp(d) for d in dates], snaps)
+    if membership == "latest":
+        return members, {
+            "snapshot_as_of": dates[-1], "biased": True, "membership": "latest",
+            "note": f"--membership latest: every date uses the {etf} holdings of {dates[-1]}, "
+                    "so stocks that left it are missing (survivorship bias)"}
+    if pd.Timestamp(dates[0]) >= start:
+        return members, {
+            "snapshot_as_of": dates[0], "biased": True, "membership": "point-in-time",
+            "note": f"the earliest {etf} holdings are of {dates[0]}, not before the backtest "
+                    f"starts ({start:%Y-%m-%d}): earlier dates use them, so stocks that left "
+                    "the ETF before then are missing and the results are biased upward"}
+    return members, {
+        "snapshot_as_of": dates[0], "biased": False, "membership": "point-in-time",
+        "note": f"each date uses the {etf} holdings snapshot known then ({len(dates)} "
+                f"snapshots from {dates[0]}) and only stocks trading then"}
 
 
 def _blend_weights(train: pd.DataFrame, methods: tuple[str, ...], long_only: bool) -> pd.Series:
@@ -292,17 +288,13 @@ def _blend_weights(train: pd.DataFrame, methods: tuple[str, ...], long_only: boo
 
 
 def _benchmark_returns(ctx: Context, request: BacktestRequest, returns: pd.DataFrame,
-                       members_at: Callable[[pd.Timestamp], pd.Index] | None
+                       members_at: Membership | None
                        ) -> tuple[pd.Series, pd.DataFrame, str]:
     """The benchmark's daily returns over ``returns.index``, the equal weights of the universe
     (for the sector attribution) and its label."""
     live = returns.notna()
     if members_at is not None:
-        mask = np.zeros(returns.shape, dtype=bool)
-        cols = returns.columns
-        for i, day in enumerate(returns.index):
-            mask[i] = cols.isin(members_at(day))
-        live &= mask
+        live &= members_at.mask(pd.DatetimeIndex(returns.index), returns.columns)
     values = returns.to_numpy(dtype=float)
     alive = live.to_numpy()
     # each day's mean over exactly the live names (a sum over all columns would round
@@ -368,8 +360,7 @@ def backtest(ctx: Context, request: BacktestRequest, *, argv: list[str],
     sectors = (info.set_index("symbol")["sector"] if "symbol" in info.columns else info["sector"]
                ) if "sector" in info else None
     first_test = factor_returns.index[chosen[0][2].start]
-    members_at, survivorship = _members(ctx, universe.label, panel.returns.columns,
-                                        request.membership, first_test)
+    members_at, survivorship = _members(ctx, universe.label, request.membership, first_test)
     walks: list[Walk] = []
     targets_parts, walk_of_day, notes = [], {}, []
     fold_by_index = {fr.fold: fr for fr in wf.folds} if wf is not None else {}
