@@ -1,0 +1,69 @@
+"""Small plotly helpers shared by the report sections (plotly is imported lazily, through
+:func:`equity_factors._optional.require`, so the package imports without it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from equity_factors._optional import require
+from equity_factors.report.figures import regime_colours, series_colours
+
+__all__ = ["go", "subplots", "layout", "dated", "values", "regime_colours", "series_colours",
+           "SIDE_COLOURS"]
+
+SIDE_COLOURS = {"LONG": "#2ca02c", "SHORT": "#d62728"}
+
+
+def go() -> Any:
+    """``plotly.graph_objects`` (a one-line error naming the extra when plotly is missing)."""
+    require("plotly")
+    import plotly.graph_objects as graph_objects
+
+    return graph_objects
+
+
+def subplots(**kwargs: Any) -> Any:
+    """``plotly.subplots.make_subplots`` with the same lazy import."""
+    require("plotly")
+    from plotly.subplots import make_subplots
+
+    return make_subplots(**kwargs)
+
+
+def layout(fig: Any, title: str = "", height: int = 420, y_title: str = "",
+           x_title: str = "", legend: bool = True) -> Any:
+    """The common look: white template, compact margins, legend on top, hover by date."""
+    del title  # the page shows the title above the chart (HTML heading, dashboard subheader)
+    fig.update_layout(template="plotly_white", height=height, margin=dict(l=60, r=20, t=40, b=40),
+                      showlegend=legend,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0.0),
+                      hovermode="x unified")
+    if y_title:
+        fig.update_yaxes(title_text=y_title)
+    if x_title:
+        fig.update_xaxes(title_text=x_title)
+    return fig
+
+
+def dated(frame: pd.DataFrame, column: str = "date") -> pd.DataFrame:
+    """``frame`` indexed by its ``column`` parsed as dates (sorted); the frame itself when it
+    already has a DatetimeIndex."""
+    if isinstance(frame.index, pd.DatetimeIndex):
+        return frame.sort_index()
+    out = frame.copy()
+    out[column] = pd.to_datetime(out[column])
+    return out.set_index(column).sort_index()
+
+
+def values(series: pd.Series, digits: int = 6) -> np.ndarray:
+    """A float array rounded to ``digits`` significant decimals (smaller embedded JSON)."""
+    return np.round(pd.to_numeric(series, errors="coerce").to_numpy(dtype=float), digits)
+
+
+def numeric_columns(frame: pd.DataFrame, exclude: tuple[str, ...] = ()) -> list[str]:
+    """The numeric columns of ``frame`` not in ``exclude``, in order."""
+    return [c for c in frame.columns if c not in exclude
+            and pd.api.types.is_numeric_dtype(frame[c])]
