@@ -52,3 +52,23 @@ def syn_home(tmp_path_factory):
 
 def pytest_configure(config):
     os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory):
+    """A data directory holding the runs of every ``eqf demo`` stage (made once a session),
+    plus a fabricated ``backtest`` run (``equity_factors.testing.backtest_run``, dated before
+    the demo's runs so it is never the latest)."""
+    from equity_factors.testing.backtest_run import write_backtest_run
+    from equity_factors.workflows.context import Context
+    from equity_factors.workflows.demo import run_demo
+
+    home = tmp_path_factory.mktemp("demo_home")
+    ctx = Context.create(str(home))
+    run_demo(ctx, home / "demo-out")
+    write_backtest_run(ctx.data_dir.runs, run_id=FABRICATED_BACKTEST, years=3, walks=4,
+                       factors=5, names=20)
+    return home
+
+
+FABRICATED_BACKTEST = "20000101T000000.000Z-backtest-fab001"

@@ -17,6 +17,7 @@ Objective = Literal["sharpe", "sortino", "calmar"]
 Search = Literal["blend", "direct", "both"]
 Sizing = Literal["equal", "score"]
 Namer = Literal["auto", "offline", "llm"]
+ReportKind = Literal["discover", "optimize", "basket", "signals", "regime", "backtest"]
 
 #: The method names users may type (case-insensitive; ``-`` and ``_`` are interchangeable).
 FACTOR_METHODS: tuple[str, ...] = get_args(FactorMethod)
@@ -27,3 +28,4 @@ OBJECTIVES: tuple[str, ...] = get_args(Objective)
 SEARCHES: tuple[str, ...] = get_args(Search)
 SIZINGS: tuple[str, ...] = get_args(Sizing)
 NAMERS: tuple[str, ...] = get_args(Namer)
+REPORT_KINDS: tuple[str, ...] = get_args(ReportKind)

@@ -32,5 +32,10 @@ def test_demo_writes_every_stage(tmp_path, capsys):
     assert (out / "signals" / "cross_section_rankings.csv").exists()
     current = json.loads((out / "regime" / "regime_current.json").read_text())
     assert current["label"] in printed
-    for stage in ("data", "discover", "optimize", "basket", "signals", "regime"):
+    for stage in ("data", "discover", "optimize", "basket", "signals", "regime", "report"):
         assert stage in printed
+    # the last stage writes the offline report of the latest run and prints its path
+    report = out / "report.html"
+    assert f"report in {report}" in printed
+    text = report.read_text()
+    assert text.startswith("<!DOCTYPE html>") and "eqf demo regime" in text

@@ -8,6 +8,7 @@ from equity_factors.cli import (
                                demo_cmd,
                                discover_cmd,
                                optimize_cmd,
+                               report_cmd,
                                signals_cmd,
 )
 
@@ -20,4 +21,6 @@ REGISTRY = [
     data_cmd.register_data,
     data_cmd.register_clean,
     demo_cmd.register,
+    report_cmd.register,
+    report_cmd.register_dashboard,
 ]

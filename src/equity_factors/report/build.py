@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from equity_factors.report.blocks import ReportDocument, RunFiles, Section
 from equity_factors.report.sections import backtest, basket, discover, optimize, regime, signals
+from equity_factors.types import REPORT_KINDS
 
 #: Report kinds (``--kind``) -> the section builder. A run's kind is the first word of its
 #: command ("signals momentum" -> "signals", "regime detect" -> "regime").
@@ -17,7 +18,8 @@ BUILDERS: dict[str, Callable[[RunFiles], list[Section]]] = {
     "regime": regime.sections,
     "backtest": backtest.sections,
 }
-KINDS: tuple[str, ...] = tuple(BUILDERS)
+KINDS: tuple[str, ...] = REPORT_KINDS
+assert set(KINDS) == set(BUILDERS)
 
 
 def kind_of(command: str) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from equity_factors._optional import require
-from equity_factors.report.figures import regime_colours, series_colours
+from equity_factors.report.colours import regime_colours, series_colours
 
 __all__ = ["go", "subplots", "layout", "dated", "values", "regime_colours", "series_colours",
            "SIDE_COLOURS"]

@@ -52,7 +52,6 @@ def write_backtest_run(runs_dir: str | Path, run_id: str = "20260101T000000.000Z
     attribution["total"] = net
     attribution.to_csv(folder / "backtest_attribution.csv", index=False, float_format="%.8g")
     tickers = [f"S{i:03d}" for i in range(names)]
-    sector_of = {t: SECTORS[i % len(SECTORS)] for i, t in enumerate(tickers)}
     rows, trades = [], []
     walk_len = n // walks
     for d in np.flatnonzero(rebalance):

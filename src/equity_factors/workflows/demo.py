@@ -19,11 +19,13 @@ START = "2012-01-01"  # the last ~11 years of the bundled prices keep the demo q
 class DemoResult:
     output_dir: Path
     stages: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (stage, summary)
+    report: Path | None = None  # the HTML report the last stage wrote
 
 
 def _stages() -> list[tuple[str, Callable]]:
     return [("data", _data), ("discover", _discover), ("optimize", _optimize),
-            ("basket", _basket), ("signals", _signals), ("regime", _regime)]
+            ("basket", _basket), ("signals", _signals), ("regime", _regime),
+            ("report", _report)]
 
 
 def run_demo(ctx: Context, output_dir: str | Path, say: Say = lambda s: None) -> DemoResult:
@@ -35,7 +37,7 @@ def run_demo(ctx: Context, output_dir: str | Path, say: Say = lambda s: None) ->
     for i, (name, fn) in enumerate(plan, start=1):
         say(f"{i}/{len(plan)} {name}")
         stages.append((name, fn(ctx, out, state)))
-    return DemoResult(out, tuple(stages))
+    return DemoResult(out, tuple(stages), state.get("report"))
 
 
 def _data(ctx: Context, out: Path, state: dict) -> str:
@@ -99,3 +101,12 @@ def _regime(ctx: Context, out: Path, state: dict) -> str:
     outcome = detect(ctx, RegimeRequest(state["factor_request"], n_regimes=3, predict=5),
                      argv=["demo", "regime"], output_dir=out / "regime")
     return f"current regime: {outcome.current_label} -> {out / 'regime'}"
+
+
+def _report(ctx: Context, out: Path, state: dict) -> str:
+    from equity_factors.workflows.report import write_report
+
+    outcome = write_report(ctx, "latest", output=out / "report.html")
+    state["report"] = outcome.path
+    return f"offline HTML report of the {outcome.kind} run ({outcome.n_charts} charts) -> " \
+           f"{outcome.path}"

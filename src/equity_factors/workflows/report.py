@@ -11,8 +11,12 @@ from pathlib import Path
 import pandas as pd
 
 from equity_factors.data.outputs import write_bytes
-from equity_factors.data.run_files import list_records, read_record, read_run_outputs, \
-    resolve_run_id
+from equity_factors.data.run_files import (
+    list_records,
+    read_record,
+    read_run_outputs,
+    resolve_run_id,
+)
 from equity_factors.errors import UserError
 from equity_factors.report.blocks import ReportDocument, RunFiles
 from equity_factors.report.build import KINDS, build_document, kind_of
@@ -115,3 +119,8 @@ def write_report(ctx: Context, run_id: str = "latest", output: str | os.PathLike
     write_bytes(target, data)
     return ReportOutcome(target.resolve(), len(data), resolved, kind_of(files.command),
                          len(doc.charts))
+
+
+def run_file(ctx: Context, run_id: str, name: str) -> Path:
+    """The path of output ``name`` in the folder of run ``run_id`` (an id, prefix or latest)."""
+    return ctx.data_dir.runs / find_run(ctx, run_id) / name

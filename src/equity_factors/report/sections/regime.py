@@ -28,6 +28,16 @@ def market_chart(path: pd.DataFrame, labels: dict[int, str]) -> Chart:
     n = max(int(codes.max()) + 1 if codes.notna().any() else 0, len(labels), 2)
     colours = regime_colours(n)
     fig = g.Figure()
+    if "market_return" not in data:  # an older run: the probabilities, stacked
+        for k in range(n):
+            col = f"p_regime_{k}"
+            if col in data:
+                fig.add_trace(g.Scatter(x=data.index, y=values(data[col], 4), stackgroup="p",
+                                        name=f"{k}: {labels.get(k, f'regime {k}')}",
+                                        line=dict(width=0, color=colours[k])))
+        layout(fig, "Regime probabilities", height=420, y_title="filtered probability")
+        return Chart("Regime probabilities", fig, "Forward-filtered probability of each regime "
+                     "(point in time); this run did not save the market return to shade.")
     for k in range(n):
         days = data.index[codes.to_numpy() == k]
         if not len(days):
@@ -35,27 +45,17 @@ def market_chart(path: pd.DataFrame, labels: dict[int, str]) -> Chart:
         fig.add_trace(g.Bar(x=days, y=np.ones(len(days)), width=_DAY_MS, yaxis="y2",
                             marker=dict(color=colours[k], line=dict(width=0)), opacity=0.35,
                             name=f"{k}: {labels.get(k, f'regime {k}')}", hoverinfo="skip"))
-    if "market_return" in data:
-        level = (1.0 + data["market_return"].fillna(0.0)).cumprod()
-        fig.add_trace(g.Scatter(x=data.index, y=values(level), name="market (growth of 1)",
-                                line=dict(color="black", width=1.2)))
-        title, what = "Market with regimes", "The universe's equal-weighted market"
-    else:
-        prob_cols = [c for c in data.columns if c.startswith("p_regime_")]
-        for c in prob_cols:
-            fig.add_trace(g.Scatter(x=data.index, y=values(data[c]), name=f"P({c[9:]})",
-                                    line=dict(width=0.8)))
-        title, what = "Regimes and their probabilities", "Filtered probabilities"
+    level = (1.0 + data["market_return"].fillna(0.0)).cumprod()
+    fig.add_trace(g.Scatter(x=data.index, y=values(level), name="market (growth of 1)",
+                            line=dict(color="black", width=1.2)))
     fig.update_layout(yaxis2=dict(overlaying="y", range=[0, 1], visible=False),
                       barmode="overlay", bargap=0)
-    layout(fig, title, height=460, y_title="growth of 1 (log scale)"
-           if "market_return" in data else "probability")
-    if "market_return" in data:
-        fig.update_layout(yaxis=dict(type="log"))
-    fig.update_layout(hovermode="x")
-    return Chart(title, fig, f"{what}, each day shaded by its point-in-time (forward-filtered) "
-                 "regime; states are numbered calm to volatile (green, orange, red...). "
-                 "Unshaded days come before the first fit.")
+    layout(fig, "Market with regimes", height=460, y_title="growth of 1 (log scale)")
+    fig.update_layout(yaxis=dict(type="log"), hovermode="x")
+    return Chart("Market with regimes", fig, "The universe's equal-weighted market (growth of "
+                 "1), each day shaded by its point-in-time (forward-filtered) regime; states are "
+                 "numbered calm to volatile (green, orange, red...). Unshaded days come before "
+                 "the first fit.")
 
 
 def spells_chart(summary: pd.DataFrame, labels: dict[int, str]) -> Chart | None:
