@@ -18,7 +18,15 @@ import pandas as pd
 
 from equity_factors.metrics import DEFAULT_PERIODS_PER_YEAR
 from equity_factors.report.blocks import Chart, RunFiles, Section, Table, Text
-from equity_factors.report.plots import dated, go, layout, series_colours, subplots, values
+from equity_factors.report.plots import (
+    dated,
+    go,
+    growth_axis,
+    layout,
+    series_colours,
+    subplots,
+    values,
+)
 
 ROLLING_DAYS = 126
 COSTS = ("commission", "slippage", "borrow")
@@ -115,9 +123,8 @@ def equity_chart(returns: pd.DataFrame, strategy: str, benchmark: str) -> Chart:
     if bench is not None:
         fig.add_trace(g.Scatter(x=returns.index, y=values(bench), name=benchmark,
                                 line=dict(color="#7f7f7f", width=1.2)))
-    layout(fig, "Equity curve against the benchmark", height=440,
-           y_title="growth of 1 (log scale)")
-    fig.update_yaxes(type="log")
+    layout(fig, "Equity curve against the benchmark", height=440)
+    growth_axis(fig, [t.y for t in fig.data])
     return Chart("Equity curve", fig, "Growth of 1 of the strategy net of every cost, gross of "
                  "costs, and of the benchmark, on the same out-of-sample days.")
 

@@ -7,7 +7,14 @@ import numpy as np
 import pandas as pd
 
 from equity_factors.report.blocks import Chart, RunFiles, Section, Table, Text
-from equity_factors.report.plots import dated, go, layout, series_colours, values
+from equity_factors.report.plots import (
+    dated,
+    go,
+    growth_axis,
+    layout,
+    series_colours,
+    values,
+)
 
 #: Most stocks shown in the loadings heat map (the largest by max |loading|).
 MAX_HEATMAP_STOCKS = 60
@@ -33,8 +40,8 @@ def cumulative_chart(returns: pd.DataFrame, labels: dict[str, str],
                                 name=labels.get(str(col), str(col)),
                                 line=dict(width=1.3, color=colour)))
     fig.add_hline(y=1.0, line=dict(color="grey", dash="dash", width=1))
-    layout(fig, title, height=460, y_title="growth of 1 (log scale)")
-    fig.update_yaxes(type="log")
+    layout(fig, title, height=460)
+    growth_axis(fig, [wealth[c] for c in wealth.columns])
     return Chart(title, fig, "Compounded daily returns of each factor's unit-gross portfolio, "
                  "out of sample in rolling mode (weights from fits on earlier days only).")
 

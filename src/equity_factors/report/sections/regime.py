@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 
 from equity_factors.report.blocks import Chart, RunFiles, Section, Table, Text
-from equity_factors.report.plots import dated, go, layout, regime_colours, values
+from equity_factors.report.plots import (
+    dated,
+    go,
+    growth_axis,
+    layout,
+    regime_colours,
+    values,
+)
 
 _DAY_MS = 86_400_000
 
@@ -50,8 +57,9 @@ def market_chart(path: pd.DataFrame, labels: dict[int, str]) -> Chart:
                             line=dict(color="black", width=1.2)))
     fig.update_layout(yaxis2=dict(overlaying="y", range=[0, 1], visible=False),
                       barmode="overlay", bargap=0)
-    layout(fig, "Market with regimes", height=460, y_title="growth of 1 (log scale)")
-    fig.update_layout(yaxis=dict(type="log"), hovermode="x")
+    layout(fig, "Market with regimes", height=460)
+    growth_axis(fig, [level])
+    fig.update_layout(hovermode="x")
     return Chart("Market with regimes", fig, "The universe's equal-weighted market (growth of "
                  "1), each day shaded by its point-in-time (forward-filtered) regime; states are "
                  "numbered calm to volatile (green, orange, red...). Unshaded days come before "
