@@ -89,8 +89,10 @@ def _run(ctx: Context, name: str, values: dict[str, Any]) -> tuple[str, str]:
     if name == "discover":
         from equity_factors.workflows.discover import DiscoverRequest, discover
 
-        out = discover(ctx, DiscoverRequest(_factor_request(values), namer="offline"), argv=ARGV)
-        return out.run.run_id, f"{out.fit.result.n_factors} factors of {out.fit.universe.label}"
+        found = discover(ctx, DiscoverRequest(_factor_request(values), namer="offline"),
+                         argv=ARGV)
+        return found.run.run_id, (f"{found.fit.result.n_factors} factors of "
+                                  f"{found.fit.universe.label}")
     if name == "optimize":
         from equity_factors.workflows.optimize import OptimizeRequest, optimize
 
@@ -99,9 +101,9 @@ def _run(ctx: Context, name: str, values: dict[str, Any]) -> tuple[str, str]:
             trials=int(values["trials"]), walk_forward=bool(values["walk_forward"]),
             train_window=int(values["train_window"]), test_window=int(values["test_window"]),
             max_folds=int(values["max_folds"]), namer="offline")
-        out = optimize(ctx, request, argv=ARGV)
-        ov = out.results["overfitting"]
-        return out.run.run_id, f"{ov['status']}: {ov['verdict']}"
+        optimized = optimize(ctx, request, argv=ARGV)
+        ov = optimized.results["overfitting"]
+        return optimized.run.run_id, f"{ov['status']}: {ov['verdict']}"
     if name == "basket":
         from equity_factors.portfolio import BasketSpec
         from equity_factors.workflows.basket import BasketRequest, basket
@@ -116,15 +118,16 @@ def _run(ctx: Context, name: str, values: dict[str, Any]) -> tuple[str, str]:
             raise UserError("no optimize run yet: start optimize first or give a results JSON")
         spec = BasketSpec(long_pct=float(values["long_pct"]), short_pct=float(values["short_pct"]),
                           capital=float(values["capital"]))
-        out = basket(ctx, BasketRequest(results=results, universe=str(values["universe"]),
-                                        spec=spec), argv=ARGV)
-        s = out.summary
-        return out.run.run_id, f"{s.n_long} long / {s.n_short} short, gross ${s.gross_dollars:,.0f}"
+        made = basket(ctx, BasketRequest(results=results, universe=str(values["universe"]),
+                                         spec=spec), argv=ARGV)
+        s = made.summary
+        return made.run.run_id, (f"{s.n_long} long / {s.n_short} short, gross "
+                                 f"${s.gross_dollars:,.0f}")
     if name == "backtest":  # pragma: no cover - only where the backtest workflow exists
         module = importlib.import_module("equity_factors.workflows.backtest")
         request = module.BacktestRequest(factors=_factor_request(values))
-        out = module.backtest(ctx, request, argv=ARGV)
-        return out.run.run_id, "backtest recorded"
+        tested = module.backtest(ctx, request, argv=ARGV)
+        return tested.run.run_id, "backtest recorded"
     raise KeyError(name)
 
 

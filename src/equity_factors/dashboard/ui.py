@@ -98,7 +98,7 @@ def report_page(name: str) -> None:
 def progress_factory(bar: Any) -> Any:
     """A workflow progress factory (see ``workflows.context``) backed by one ``st.progress``."""
     def make(label: str, total: int | None) -> Any:
-        state = {"done": 0, "total": total}
+        state: dict[str, int] = {"done": 0, "total": total or 0}
         bar.progress(0.0, text=label)
 
         def advance(done: int | None = None, info: str = "", total: int | None = None) -> None:

@@ -36,7 +36,7 @@ def facts(files: RunFiles) -> tuple[tuple[str, str], ...]:
     rec = files.record
     argv = rec.get("argv") or []
     params = rec.get("params") or {}
-    factors = params.get("factors") if isinstance(params.get("factors"), dict) else params
+    factors: dict = params["factors"] if isinstance(params.get("factors"), dict) else params
     head = rec.get("headline") or {}
     first = head.get("first_date") or factors.get("start")
     last = head.get("last_date") or head.get("as_of") or head.get("date") or factors.get("end")

@@ -73,7 +73,7 @@ def growth_axis(fig: Any, levels: list[Any], title: str = "growth of 1 (log scal
     """A log y axis with ticks at powers of two labelled as multiples (0.5x, 1x, 2x, 4x...),
     on the primary y axis, spanning the finite positive values of ``levels`` (arrays or series)."""
     finite = [np.asarray(v, dtype=float) for v in levels]
-    data = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in finite]) if finite else []
+    data: Any = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in finite]) if finite else []
     lo, hi = (float(np.min(data)), float(np.max(data))) if len(data) else (0.5, 2.0)
     k_lo, k_hi = int(np.floor(np.log2(lo))), int(np.ceil(np.log2(hi)))
     step = max(1, (k_hi - k_lo) // 8)

@@ -52,7 +52,8 @@ def runs(ctx: Context, kind: str | None = None) -> pd.DataFrame:
         if k not in KINDS or (kind is not None and k != kind):
             continue
         params = rec.get("params") or {}
-        factors = params.get("factors") if isinstance(params.get("factors"), dict) else params
+        factors: dict = params["factors"] if isinstance(params.get("factors"), dict) \
+            else params
         rows.append({"run_id": rec["run_id"], "kind": k, "command": rec["command"],
                      "started_at": rec.get("started_at"), "seconds": rec.get("seconds"),
                      "universe": factors.get("universe") or params.get("universe"),

@@ -174,8 +174,9 @@ def rolling_chart(returns: pd.DataFrame) -> Chart:
     fig.add_hline(y=0.0, line=dict(color="grey", width=1), row=1, col=1)
     fig.add_trace(g.Scatter(x=returns.index, y=values(vol), name="volatility",
                             line=dict(color="#ff7f0e", width=1)), row=2, col=1)
-    if "benchmark" in returns and benchmark_level(returns) is not None:
-        b = benchmark_level(returns).pct_change()
+    bench = benchmark_level(returns)
+    if bench is not None:
+        b = bench.pct_change()
         fig.add_trace(g.Scatter(x=returns.index, y=values(rolling_sharpe_vol(b)[1]),
                                 name="benchmark volatility",
                                 line=dict(color="#7f7f7f", width=1, dash="dot")), row=2, col=1)
@@ -322,7 +323,8 @@ def tear_sheet(summary: dict[str, Any]) -> Table:
         if key in net or key in gross:
             fmt = _pct if kind == "pct" else _num
             rows.append((label, fmt(net.get(key)), fmt(gross.get(key))))
-    extra = [("break-even cost (bps)", summary.get("break_even_bps"), _num)]
+    extra: list[tuple[str, Any, Any]] = [("break-even cost (bps)",
+                                          summary.get("break_even_bps"), _num)]
     oos = summary.get("oos_sharpe") or {}
     if oos:
         extra.append(("out-of-sample Sharpe [95% CI]",
