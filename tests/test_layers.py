@@ -15,7 +15,8 @@ COMPUTATION = ("factors", "naming", "optimize", "signals", "regime", "portfolio"
 FORBIDDEN = {
     **{pkg: ("data", "cli", "workflows", "report", "dashboard", "backtest") for pkg in COMPUTATION},
     "data": ("cli", "workflows", "report", "dashboard"),
-    "report": ("cli", "workflows", "dashboard"),
+    "report": ("data", "cli", "workflows", "dashboard"),  # no I/O: frames in, HTML out
+    "dashboard": ("cli",),
     "workflows": ("cli", "dashboard"),
 }
 

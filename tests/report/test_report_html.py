@@ -226,3 +226,24 @@ def test_tear_sheet_shows_net_and_gross_and_the_summary_statistics(bt_files):
     texts = [b.text for s in doc.sections for b in s.blocks if hasattr(b, "kind")]
     assert any(t.startswith("credible") for t in texts)
     assert any(t.startswith("Survivorship:") for t in texts)
+
+
+def test_tables_are_escaped_formatted_and_capped():
+    from equity_factors.report.html import MAX_TABLE_ROWS, table_html
+
+    frame = pd.DataFrame({"name": ["<script>x</script>"] * (MAX_TABLE_ROWS + 5),
+                          "value": [1234.5678] * (MAX_TABLE_ROWS + 5)})
+    text = table_html(frame)
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    assert text.count("<tr>") == MAX_TABLE_ROWS + 1  # header + the first rows
+    assert "1,234.57" in text and f"first {MAX_TABLE_ROWS} of {MAX_TABLE_ROWS + 5:,} rows" in text
+
+
+def test_a_run_without_plotly_figures_still_renders(tmp_path):
+    """A basket run with an empty basket and no summary: sections with notes, no chart, and
+    then no plotly.js at all."""
+    files = RunFiles({"command": "basket", "run_id": "x", "argv": ["basket"]}, {}, {})
+    doc = build_document(files)
+    assert doc.charts == ()
+    text = render_html(doc)
+    assert "Plotly" not in text and "no basket saved" in text

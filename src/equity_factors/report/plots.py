@@ -33,11 +33,21 @@ def subplots(**kwargs: Any) -> Any:
     return make_subplots(**kwargs)
 
 
+#: A small white template (plotly's "plotly_white" carries defaults for every trace type and
+#: costs ~0.15 s to validate per figure; these few settings give the same look).
+_AXIS = dict(gridcolor="#ebebeb", linecolor="#c8c8c8", zerolinecolor="#d8d8d8", ticks="",
+             automargin=True)
+_TEMPLATE = dict(layout=dict(
+    paper_bgcolor="white", plot_bgcolor="white", font=dict(color="#2a3f5f"),
+    colorway=list(series_colours(10)), xaxis=_AXIS, yaxis=_AXIS,
+    hoverlabel=dict(align="left")))
+
+
 def layout(fig: Any, title: str = "", height: int = 420, y_title: str = "",
            x_title: str = "", legend: bool = True) -> Any:
     """The common look: white template, compact margins, legend on top, hover by date."""
     del title  # the page shows the title above the chart (HTML heading, dashboard subheader)
-    fig.update_layout(template="plotly_white", height=height, margin=dict(l=60, r=20, t=40, b=40),
+    fig.update_layout(template=_TEMPLATE, height=height, margin=dict(l=60, r=20, t=40, b=40),
                       showlegend=legend,
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0.0),
                       hovermode="x unified")
