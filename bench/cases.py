@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 UNIVERSE_N = 3000
 
@@ -364,5 +365,134 @@ def section_backtest(child, workdir: Path) -> dict:
     return out
 
 
+# --------------------------------------------------------------------------- report
+def report_backtest(home: str) -> dict:
+    """``write_report`` of a fabricated backtest run: 20 years, 10 walks, 12 factors."""
+    from equity_factors.testing.backtest_run import write_backtest_run
+    from equity_factors.workflows.context import Context
+    from equity_factors.workflows.report import write_report
+
+    ctx = Context.create(home)
+    write_backtest_run(ctx.data_dir.runs, years=20, walks=10, factors=12, names=100)
+    t0 = time.perf_counter()
+    out = write_report(ctx, "latest", kind="backtest")
+    seconds = time.perf_counter() - t0
+    return {"seconds": round(seconds, 2), "megabytes": round(out.size / 1e6, 2),
+            "charts": out.n_charts}
+
+
+def dashboard_home(home: str) -> dict:
+    """A data directory with SYN1000 runs (discover, optimize, regime) for the dashboard."""
+    from equity_factors.workflows.context import Context
+    from equity_factors.workflows.discover import discover
+    from equity_factors.workflows.factors import FactorRequest
+    from equity_factors.workflows.optimize import OptimizeRequest, optimize
+    from equity_factors.workflows.regime import RegimeRequest, detect
+
+    ctx = Context.create(home)
+    factors = FactorRequest(universe="SYN1000", method="pca", n_components=12,
+                            start="2012-01-01")
+    discover(ctx, factors, argv=["bench"])
+    optimize(ctx, OptimizeRequest(factors=factors, walk_forward=True, train_window=126,
+                                  test_window=21, max_folds=10, trials=20), argv=["bench"])
+    detect(ctx, RegimeRequest(FactorRequest(universe="SYN1000", n_components=5,
+                                            start="2012-01-01"), n_regimes=3), argv=["bench"])
+    return {"runs": 3}
+
+
+def _first_page(cmd: list[str], env: dict, port: int, title: str) -> tuple[float, float, Any]:
+    """Start a Streamlit server (``cmd``), wait for its health check, open its first page in
+    headless Chromium; returns (seconds to up, seconds to the page's title and table, page
+    helpers) and stops the server."""
+    import os
+    import signal
+    import subprocess
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    extra = None
+    try:
+        t_start = time.perf_counter()
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        up = time.perf_counter() - t_start
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                        args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page()
+            t0 = time.perf_counter()
+            page.goto(url + "/")
+            page.wait_for_selector(f"h1:has-text('{title}')")
+            page.wait_for_selector("[data-testid='stDataFrame']")
+            first = time.perf_counter() - t0
+            if title == "Data":  # the dashboard: then its Factors page's charts
+                t0 = time.perf_counter()
+                page.locator('[data-testid="stSidebarNav"] a', has_text="Factors").first.click()
+                page.wait_for_selector(".js-plotly-plot .main-svg")
+                extra = time.perf_counter() - t0
+            browser.close()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    return up, first, extra
+
+
+def _port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def dashboard_first_page(home: str) -> dict:
+    """Seconds from ``eqf dashboard`` answering its health check to the first page rendered
+    in headless Chromium (title and tables), then to the Factors page's charts drawn; and the
+    same first-page time of a two-line Streamlit app at the same moment (the floor set by
+    Streamlit and the browser on this machine)."""
+    import os
+    import sys
+    import tempfile
+
+    port = _port()
+    up, first, factors = _first_page(
+        [sys.executable, "-m", "equity_factors", "dashboard", "--port", str(port)],
+        {**os.environ, "EQF_HOME": home}, port, "Data")
+    with tempfile.TemporaryDirectory() as tmp:
+        app = Path(tmp) / "baseline.py"
+        app.write_text('import streamlit as st\nst.title("Baseline")\n'
+                       'st.dataframe({"a": [1, 2]})\n')
+        port = _port()
+        _, baseline, _ = _first_page(
+            [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless=true",
+             "--browser.gatherUsageStats=false", "--server.address=127.0.0.1",
+             f"--server.port={port}"], dict(os.environ), port, "Baseline")
+    return {"server_up_seconds": round(up, 2), "first_page_seconds": round(first, 2),
+            "factors_page_seconds": round(factors or 0.0, 2),
+            "baseline_streamlit_first_page_seconds": round(baseline, 2)}
+
+
+def section_report(child, workdir: Path) -> dict:
+    out = {"backtest_20y_10walks_12factors": {**child("report_backtest",
+                                                      str(workdir / "report-home")),
+                                              "target_seconds": 3, "target_megabytes": 8}}
+    home = workdir / "dashboard-home"
+    if not (home / "bench-ready").is_file():
+        child("dashboard_home", str(home))
+        (home / "bench-ready").write_text("SYN1000 runs made\n")
+    out["dashboard_SYN1000"] = {**child("dashboard_first_page", str(home)),
+                                "target_first_page_seconds": 3}
+    return out
+
+
 SECTIONS = {"store": section_store, "factors": section_factors, "optimize": section_optimize,
-            "backtest": section_backtest, "backtest_workflow": section_backtest_workflow}
+            "backtest": section_backtest, "backtest_workflow": section_backtest_workflow,
+            "report": section_report}

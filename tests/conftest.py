@@ -52,3 +52,35 @@ def syn_home(tmp_path_factory):
 
 def pytest_configure(config):
     os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory):
+    """A data directory holding the runs of every ``eqf demo`` stage, plus a fabricated
+    ``backtest`` run (``equity_factors.testing.backtest_run``, dated before the demo's runs so
+    it is never the latest). Made once per test session, shared by the xdist workers (under a
+    file lock in their common temp folder); tests must not write into it (copy it first)."""
+    import fcntl
+    import shutil
+
+    from equity_factors.testing.backtest_run import write_backtest_run
+    from equity_factors.workflows.context import Context
+    from equity_factors.workflows.demo import run_demo
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the session's folder, common to the workers
+    home = root / "demo_home"
+    with open(root / "demo_home.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (home / "READY").exists():
+            shutil.rmtree(home, ignore_errors=True)  # left half-made by a killed session
+            ctx = Context.create(str(home))
+            run_demo(ctx, home / "demo-out")
+            write_backtest_run(ctx.data_dir.runs, run_id=FABRICATED_BACKTEST, years=3,
+                               walks=4, factors=5, names=20)
+            (home / "READY").write_text("made by tests/conftest.py::demo_home\n")
+    return home
+
+
+FABRICATED_BACKTEST = "20000101T000000.000Z-backtest-fab001"

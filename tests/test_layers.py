@@ -16,7 +16,8 @@ FORBIDDEN = {
     **{pkg: ("data", "cli", "workflows", "report", "dashboard", "backtest") for pkg in COMPUTATION},
     "backtest": ("data", "cli", "workflows", "report", "dashboard"),
     "data": ("cli", "workflows", "report", "dashboard"),
-    "report": ("cli", "workflows", "dashboard"),
+    "report": ("data", "cli", "workflows", "dashboard"),  # no I/O: frames in, HTML out
+    "dashboard": ("cli",),
     "workflows": ("cli", "dashboard"),
 }
 

@@ -19,6 +19,7 @@ Sizing = Literal["equal", "score"]
 Strategy = Literal["basket", "factor-signals", "regime"]
 Fill = Literal["close", "next-open"]
 Namer = Literal["auto", "offline", "llm"]
+ReportKind = Literal["discover", "optimize", "basket", "signals", "regime", "backtest"]
 
 #: The method names users may type (case-insensitive; ``-`` and ``_`` are interchangeable).
 FACTOR_METHODS: tuple[str, ...] = get_args(FactorMethod)
@@ -31,3 +32,4 @@ SIZINGS: tuple[str, ...] = get_args(Sizing)
 NAMERS: tuple[str, ...] = get_args(Namer)
 STRATEGIES: tuple[str, ...] = get_args(Strategy)
 FILLS: tuple[str, ...] = get_args(Fill)
+REPORT_KINDS: tuple[str, ...] = get_args(ReportKind)

@@ -34,7 +34,12 @@ def test_demo_writes_every_stage(tmp_path, capsys):
     assert current["label"] in printed
     summary = json.loads((out / "backtest" / "backtest_summary.json").read_text())
     assert summary["n_walks"] == 10 and summary["verdict"]
-    n_days = len(pd.read_csv(out / "backtest" / "backtest_returns.csv"))
-    assert n_days == 10 * 63 + (summary["partial_walk"] and n_days - 630)
-    for stage in ("data", "discover", "optimize", "basket", "signals", "regime", "backtest"):
+    assert len(pd.read_csv(out / "backtest" / "backtest_returns.csv")) >= 10 * 63
+    for stage in ("data", "discover", "optimize", "basket", "signals", "regime", "backtest",
+                  "report"):
         assert stage in printed
+    # the last stage writes the offline report of the latest run and prints its path
+    report = out / "report.html"
+    assert f"report in {report}" in printed
+    text = report.read_text()
+    assert text.startswith("<!DOCTYPE html>") and "eqf demo regime" in text

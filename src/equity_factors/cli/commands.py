@@ -9,6 +9,7 @@ from equity_factors.cli import (
                                demo_cmd,
                                discover_cmd,
                                optimize_cmd,
+                               report_cmd,
                                signals_cmd,
 )
 
@@ -22,4 +23,6 @@ REGISTRY = [
     data_cmd.register_data,
     data_cmd.register_clean,
     demo_cmd.register,
+    report_cmd.register,
+    report_cmd.register_dashboard,
 ]

@@ -20,6 +20,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # the demo's one answer, kept on one line to copy or grep (never wrapped at the console
     # width, unlike the other commands' path lines, see cli.common.print_path)
     console.print(f"results in {result.output_dir}", markup=False, soft_wrap=True)
+    if result.report is not None:
+        console.print(f"report in {result.report}", markup=False, soft_wrap=True)
     return 0
 
 

@@ -16,6 +16,7 @@ from equity_factors.types import (
     FILLS,
     MODES,
     NAMERS,
+    REPORT_KINDS,
     SIZINGS,
     STRATEGIES,
     WEIGHTING_METHODS,
@@ -230,6 +231,16 @@ COMMAND_FLAGS: dict[str, dict[str, Flag]] = {
                           default=504, type=int),
         "restarts": Flag(("--restarts",), "restarts", "HMM restarts per fit", default=5,
                          type=int),
+    },
+    "report": {
+        "kind": Flag(("--kind",), "kind", "with latest: the newest run of this kind; with a run "
+                     f"id: checked ({', '.join(REPORT_KINDS)})", choices=REPORT_KINDS),
+    },
+    "dashboard": {
+        "port": Flag(("--port",), "port", "port to serve on", default=8501, type=int),
+        "host": Flag(("--host",), "host", "address to serve on (another than 127.0.0.1 makes "
+                     "the dashboard reachable from other machines)", default="127.0.0.1",
+                     metavar="ADDRESS"),
     },
 }
 

@@ -19,12 +19,13 @@ START = "2012-01-01"  # the last ~11 years of the bundled prices keep the demo q
 class DemoResult:
     output_dir: Path
     stages: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (stage, summary)
+    report: Path | None = None  # the HTML report the last stage wrote
 
 
 def _stages() -> list[tuple[str, Callable]]:
     return [("data", _data), ("discover", _discover), ("optimize", _optimize),
             ("basket", _basket), ("signals", _signals), ("regime", _regime),
-            ("backtest", _backtest)]
+            ("backtest", _backtest), ("report", _report)]
 
 
 def run_demo(ctx: Context, output_dir: str | Path, say: Say = lambda s: None) -> DemoResult:
@@ -36,7 +37,7 @@ def run_demo(ctx: Context, output_dir: str | Path, say: Say = lambda s: None) ->
     for i, (name, fn) in enumerate(plan, start=1):
         say(f"{i}/{len(plan)} {name}")
         stages.append((name, fn(ctx, out, state)))
-    return DemoResult(out, tuple(stages))
+    return DemoResult(out, tuple(stages), state.get("report"))
 
 
 def _data(ctx: Context, out: Path, state: dict) -> str:
@@ -115,3 +116,10 @@ def _backtest(ctx: Context, out: Path, state: dict) -> str:
     return (f"10 walks x 63 days out of sample, monthly baskets, after costs: net Sharpe "
             f"{s['net']['sharpe']:.2f} (gross {s['gross']['sharpe']:.2f}) -> "
             f"{out / 'backtest'}")
+def _report(ctx: Context, out: Path, state: dict) -> str:
+    from equity_factors.workflows.report import write_report
+
+    outcome = write_report(ctx, state.get("backtest_run", "latest"), output=out / "report.html")
+    state["report"] = outcome.path
+    return f"offline HTML report of the {outcome.kind} run ({outcome.n_charts} charts) -> " \
+           f"{outcome.path}"

@@ -89,7 +89,8 @@ def detect(ctx: Context, request: RegimeRequest, *, argv: list[str],
               zip(result.model.summary().index, result.model.summary()["label"])} \
         if "label" in result.model.summary().columns else {}
     path = pd.concat([result.regimes.rename("regime"), result.labels.rename("label"),
-                      result.probabilities.add_prefix("p_regime_")], axis=1)
+                      result.probabilities.add_prefix("p_regime_"),
+                      market.reindex(result.regimes.index).rename("market_return")], axis=1)
     level = (1.0 + market.fillna(0.0)).cumprod()
     fig = regime_figure(level, result.regimes.astype("float"), labels,
                         title=f"{fit.universe.label}: equal-weighted market with regimes "
