@@ -76,6 +76,16 @@ def test_files_and_their_contents(seed_run):
     assert summary["survivorship"]["biased"] is True  # SAMPLE is today's list of members
 
 
+def test_report_of_the_run(home, tmp_path, capsys):
+    code = main([*SEED_LINE, *FAST, "--walks", "2", "--report", "--output-dir", str(tmp_path)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    html = (tmp_path / "backtest_report.html").read_text()
+    assert "backtest_report.html" in printed
+    assert "eqf backtest" in html or "backtest" in html.lower()
+    assert "http://" not in html.split("<script", 1)[0] and 'src="http' not in html
+
+
 def test_costs_none_is_the_gross_result(home, tmp_path):
     code = main([*SEED_LINE, *FAST, "--walks", "2", "--costs", "none",
                  "--output-dir", str(tmp_path)])

@@ -10,6 +10,8 @@ import socket
 import pytest
 
 from equity_factors.cli.main import main
+
+from conftest import FABRICATED_BACKTEST  # noqa: E402
 from equity_factors.dashboard.server import SETTINGS, streamlit_command
 
 
@@ -34,12 +36,12 @@ def test_report_latest_goes_into_the_run_folder(home, capsys):
     latest = sorted(p.name for p in (home / "runs").iterdir())[-1]
     target = home / "runs" / latest / "report.html"
     assert target.is_file() and str(target) in printed and "wrote" in printed
-    assert "regime report of run" in printed  # the demo's last run is its regime run
+    assert "backtest report of run" in printed  # the demo's last run is its backtest
 
 
 def test_report_by_kind_id_or_prefix_to_a_chosen_file(home, tmp_path):
     out = tmp_path / "bt" / "report.html"
-    assert main(["report", "latest", "--kind", "backtest", "-o", str(out)]) == 0
+    assert main(["report", FABRICATED_BACKTEST, "--kind", "backtest", "-o", str(out)]) == 0
     text = out.read_text()
     assert "eqf backtest --universe SYN500" in text and "Cost sweep" in text
     discover = next(p.name for p in (home / "runs").iterdir() if "-discover-" in p.name)

@@ -45,7 +45,7 @@ def demo_env(demo_home, monkeypatch):
     ("basket", "Basket", 3, {"long", "short", "basket exposure"}),
     ("signals", "Signals", 1, set()),
     ("regime", "Regime", 4, {"market (growth of 1)", "0: Low-vol bull"}),
-    ("backtest", "Backtest", 10, {"factor blend (net)", "net Sharpe", "train Sharpe"}),
+    ("backtest", "Backtest", 10, {"basket (net)", "net Sharpe", "train Sharpe"}),
 ])
 def test_report_pages_show_the_latest_run(demo_env, name, title, n_charts, traces):
     at = _page(name)
@@ -65,7 +65,7 @@ def test_data_page_lists_universes_coverage_fetches_and_runs(demo_env):
                                             "Recorded runs"]
     universes = at.dataframe[0].value
     assert "SAMPLE" in set(universes["name"])
-    assert at.metric[0].value == "8"  # 7 demo runs with a report + the fabricated backtest
+    assert at.metric[0].value == "9"  # 8 demo runs with a report + the fabricated backtest
 
 
 def test_picking_another_run_changes_what_is_shown(demo_env):
