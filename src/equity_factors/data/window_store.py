@@ -160,9 +160,8 @@ class DiskWindowCache:
                       f"({self.path}); further damaged entries are dropped silently")
         conn = self._connect()
         if conn is not None:
-            with contextlib.suppress(sqlite3.Error):
-                with conn:
-                    conn.execute("DELETE FROM entries WHERE key = ?", (key,))
+            with contextlib.suppress(sqlite3.Error), conn:
+                conn.execute("DELETE FROM entries WHERE key = ?", (key,))
 
     # -- protocol
     def get(self, key: str) -> Arrays | None:

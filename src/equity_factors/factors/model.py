@@ -191,7 +191,7 @@ _WindowFit = tuple[np.ndarray, np.ndarray, np.ndarray, bool, int, int, str]
 
 def _window_fit(win: np.ndarray, where_: tuple, present: np.ndarray,
                 covered: np.ndarray, estimator: object, name: str, k: int, seed: int | None,
-                min_coverage: float, key_params: dict[str, object],
+                min_coverage: float, key_params: Mapping[str, object],
                 window_cache: WindowCache | None) -> _WindowFit:
     """One window's fit: (idx, loadings, evr, converged, n_iter (-1: none), n_dropped_constant,
     convergence message), from ``window_cache`` when it holds this window's data and params.

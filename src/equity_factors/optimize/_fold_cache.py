@@ -97,7 +97,7 @@ def optimize_cached(train: pd.DataFrame, window_cache: WindowCache | None, *,
     hit = window_cache.get(key)
     if hit is not None:
         return _from_arrays(hit, train.columns.dtype)
-    result = optimize_weights(train, random_state=random_state,
+    result = optimize_weights(train, random_state=int(random_state),
                               periods_per_year=periods_per_year, **kwargs)
     window_cache.put(key, _to_arrays(result))
     return result

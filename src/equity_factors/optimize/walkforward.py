@@ -23,8 +23,8 @@ import pandas as pd
 from equity_factors._random import SeedLike, derive_seed
 from equity_factors.errors import ParameterError, UserError
 from equity_factors.metrics import sharpe_ratio
-from equity_factors.optimize.overfitting import OverfittingReport, overfitting_report
 from equity_factors.optimize._fold_cache import optimize_cached
+from equity_factors.optimize.overfitting import OverfittingReport, overfitting_report
 from equity_factors.optimize.techniques import MIN_TRAIN_ROWS, OptimizationResult
 from equity_factors.window_cache import WindowCache
 

@@ -107,9 +107,10 @@ def em_fit(z: np.ndarray, start: HMMParams, n_iter: int, tol: float, diag: bool 
     Returns (parameters, log-likelihood of those parameters, converged, iterations).
     Raises ``np.linalg.LinAlgError`` / ``ValueError`` when a state collapses.
     """
-    p, prev, converged, it = start, -np.inf, False, 0
+    p, prev, converged, done = start, -np.inf, False, 0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         for it in range(1, int(n_iter) + 1):
+            done = it
             new, ll = em_step(z, p, diag)
             if not np.isfinite(ll):
                 raise ValueError("non-finite log-likelihood")
@@ -121,7 +122,7 @@ def em_fit(z: np.ndarray, start: HMMParams, n_iter: int, tol: float, diag: bool 
                 break
             prev = ll
         final = log_likelihood(z, p, diag)
-    return p, final, converged, it
+    return p, final, converged, done
 
 
 def _diag_only(covars: np.ndarray, diag: bool) -> np.ndarray:

@@ -13,8 +13,8 @@ import pandas as pd
 from scipy.linalg import solve_triangular
 from threadpoolctl import threadpool_limits
 
-from equity_factors._random import SeedLike, check_random_state, derive_seed
 from equity_factors import __version__
+from equity_factors._random import SeedLike, check_random_state, derive_seed
 from equity_factors.errors import ConvergenceWarning, UserError
 from equity_factors.window_cache import WindowCache, digest_block, digest_chain, window_key
 
@@ -227,10 +227,10 @@ class RegimeHMM:
     restart 0 from equal-share buckets, the others from jittered ones), restarts 1, 3, ... from
     hmmlearn's k-means start. Given ``init`` (the previous refit), EM starts from it first and
     the restarts are spent only while they change the likelihood (see :meth:`fit`). It then
-    reorders the states by the volatility of the ``market_return`` feature (the first column when absent) and
-    labels them with :func:`regime_labels`. Sorting by volatility is the state alignment across
-    refits: for scalar volatilities, sorted order is the assignment minimizing total
-    ``|log vol_i - log vol_j|`` between two fits (the Hungarian solution for that cost).
+    reorders the states by the volatility of the ``market_return`` feature (the first column
+    when absent) and labels them with :func:`regime_labels`. Sorting by volatility is the state
+    alignment across refits: for scalar volatilities, sorted order is the assignment minimizing
+    total ``|log vol_i - log vol_j|`` between two fits (the Hungarian solution for that cost).
 
     Parameters
     ----------

@@ -161,14 +161,14 @@ def regime_figure(level: pd.Series, regimes: pd.Series, labels: Mapping[int, str
 
     x = date2num(index.to_pydatetime()) if isinstance(index, pd.DatetimeIndex) \
         else np.asarray(index, dtype=float)
-    spans: dict[object, list[list[tuple[float, float]]]] = {}
+    spans: dict[int | None, list[list[tuple[float, float]]]] = {}
     for start, stop, value in _runs(list(codes)):
         left, right = x[start], x[stop] if stop < len(x) else x[-1]
         key = None if pd.isna(value) else int(cast(float, value))
         spans.setdefault(key, []).append([(left, 0), (left, 1), (right, 1), (right, 0)])
-    for key, verts in spans.items():
-        colour, alpha = (_NO_REGIME_COLOUR, 0.25) if key is None else (colours[key],
-                                                                       _REGIME_ALPHA)
+    for code, verts in spans.items():
+        colour, alpha = ((_NO_REGIME_COLOUR, 0.25) if code is None
+                         else (colours[int(cast(int, code))], _REGIME_ALPHA))
         ax.add_collection(PolyCollection(verts, facecolors=colour, alpha=alpha, linewidths=0,
                                          transform=ax.get_xaxis_transform()), autolim=False)
     ax.plot(index, level.to_numpy(), lw=1.0, color="black", label="market")

@@ -12,8 +12,8 @@ import pandas as pd
 from equity_factors import __version__
 from equity_factors.data.cache import FrameCache, cache_key
 from equity_factors.data.panel import Panel, load_panel
-from equity_factors.data.window_store import DiskWindowCache
 from equity_factors.data.universe import ResolvedUniverse, resolve_universe
+from equity_factors.data.window_store import DiskWindowCache
 from equity_factors.errors import UserError
 from equity_factors.factors import (
     FACTOR_METHODS,

@@ -20,8 +20,8 @@ from equity_factors.errors import UserError
 from equity_factors.metrics import performance_summary
 from equity_factors.optimize import WalkForwardResult, single_fit, walk_forward
 from equity_factors.types import Objective, Search, Technique, WeightingMethod
-from equity_factors.workflows.context import Context
 from equity_factors.window_cache import WindowCache
+from equity_factors.workflows.context import Context
 from equity_factors.workflows.factors import (
     FactorFit,
     FactorRequest,

@@ -20,8 +20,8 @@ from equity_factors.regime.hmm import (
     regime_features,
 )
 from equity_factors.report.figures import regime_figure
-from equity_factors.workflows.context import Context
 from equity_factors.window_cache import WindowCache
+from equity_factors.workflows.context import Context
 from equity_factors.workflows.factors import FactorRequest, fit_factors, open_window_cache
 from equity_factors.workflows.requests import Request
 
