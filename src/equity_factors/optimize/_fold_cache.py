@@ -44,7 +44,9 @@ def _to_arrays(r: OptimizationResult) -> dict[str, np.ndarray]:
     meta = {"technique": r.technique, "objective": r.objective, "search": r.search,
             "long_only": r.long_only, "factors": [str(c) for c in r.weights.index],
             "blend": [str(c) for c in r.method_blend.index],
-            "methods": [str(c) for c in r.method_weights.columns]}
+            "methods": [str(c) for c in r.method_weights.columns],
+            "date_unit": np.datetime_data(r.in_sample_returns.index.dtype)[0],
+            "freq": getattr(r.in_sample_returns.index, "freqstr", None)}
     return {
         "meta": _bytes(json.dumps(meta)),
         "dates": np.asarray(r.in_sample_returns.index.asi8, dtype=np.int64),
@@ -62,7 +64,8 @@ def _to_arrays(r: OptimizationResult) -> dict[str, np.ndarray]:
 
 def _from_arrays(a: Mapping[str, np.ndarray], factor_dtype: Any) -> OptimizationResult:
     meta = json.loads(_text(a["meta"]))
-    dates = pd.DatetimeIndex(a["dates"].astype("datetime64[ns]"))
+    dates = pd.DatetimeIndex(a["dates"].astype(f"datetime64[{meta['date_unit']}]"),
+                             freq=meta.get("freq"))
     factors = pd.Index(meta["factors"], dtype=factor_dtype)
     return OptimizationResult(
         weights=pd.Series(a["weights"], index=factors, name="weight"),

@@ -517,7 +517,9 @@ class RegimeFit:
     """One refit of the point-in-time schedule.
 
     ``train_end`` is the last training date; the model filters rows ``block_start`` to
-    ``block_end`` (inclusive dates) of the output.
+    ``block_end`` (inclusive dates) of the output. ``n_restarts_run`` scratch restarts were
+    spent and ``restart_gain`` is what they added to the warm start's log-likelihood (NaN for
+    the first refit, which has no warm start).
     """
 
     train_end: Any
@@ -530,6 +532,7 @@ class RegimeFit:
     state_vol: tuple[float, ...]
     n_restarts_run: int = 0
     restart_gain: float = float("nan")
+    converged: bool = True
 
 
 @dataclass(frozen=True)
@@ -687,7 +690,9 @@ def detect_regimes(features: pd.DataFrame, n_regimes: int = 3, refit_every: int 
         if hit is not None:
             model_p.from_arrays(hit, names, features.index[p - 1])
         else:
-            model_p.fit(features.iloc[:p], init=model if warm_start else None)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)  # counted, told once below
+                model_p.fit(features.iloc[:p], init=model if warm_start else None)
             if window_cache is not None and key is not None:
                 window_cache.put(key, model_p.to_arrays())
         model = model_p
@@ -710,10 +715,16 @@ def detect_regimes(features: pd.DataFrame, n_regimes: int = 3, refit_every: int 
             state_mean=tuple(map(float, model.state_mean_)),
             state_vol=tuple(map(float, model.state_vol_)),
             n_restarts_run=int(model.n_restarts_run_), restart_gain=float(model.restart_gain_),
+            converged=bool(model.converged_),
         ))
         if callback is not None:
             callback(done, len(refits))
     assert model is not None
+    unconverged = sum(1 for f in fits if not f.converged)
+    if unconverged:
+        warnings.warn(f"HMM EM did not converge in {n_iter} iterations in {unconverged} of "
+                      f"{len(fits)} refits (the results use what they reached); raise n_iter "
+                      "or use fewer regimes", ConvergenceWarning, stacklevel=2)
     prob_frame = pd.DataFrame(probs, index=features.index, columns=range(n_regimes))
     valid = ~np.isnan(probs).any(axis=1)
     ids = np.nan_to_num(probs, nan=-1.0).argmax(axis=1)
