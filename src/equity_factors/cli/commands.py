@@ -8,6 +8,7 @@ from equity_factors.cli import (
                                demo_cmd,
                                discover_cmd,
                                optimize_cmd,
+                               routine_cmd,
                                signals_cmd,
 )
 
@@ -17,6 +18,7 @@ REGISTRY = [
     basket_cmd.register,
     signals_cmd.register_signals,
     signals_cmd.register_regime,
+    routine_cmd.register,
     data_cmd.register_data,
     data_cmd.register_clean,
     demo_cmd.register,

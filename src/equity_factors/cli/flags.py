@@ -223,6 +223,22 @@ COMMAND_FLAGS: dict[str, dict[str, Flag]] = {
         "restarts": Flag(("--restarts",), "restarts", "HMM restarts per fit", default=5,
                          type=int),
     },
+    "routine": {
+        **_factors(5, mode=False),
+        "n_regimes": Flag(("--regimes",), "n_regimes", "number of regimes", default=3, type=int),
+        "predict": Flag(("--predict",), "predict", "regime forecast horizon in days", default=5,
+                        type=int),
+        "threshold": Flag(("--threshold",), "threshold", "|z| threshold of the extreme alerts",
+                          default=2.0, type=float),
+        "top_pct": Flag(("--top-pct",), "top_pct", "share of stocks long (candidates)",
+                        default=0.1, type=float),
+        "bottom_pct": Flag(("--bottom-pct",), "bottom_pct", "share of stocks short "
+                           "(candidates)", default=0.1, type=float),
+        "results": Flag(("--results",), "results", "optimization results JSON: rank by its "
+                        "composite and size today's basket", metavar="JSON"),
+        "basket": Flag(("--basket",), "basket", "yesterday's trade_basket.csv: also write the "
+                       "trades to today's (needs --results)", metavar="PREVIOUS_CSV"),
+    },
 }
 
 #: Request fields set without a flag of their own, and why (checked by name by the test).
@@ -246,6 +262,7 @@ REQUEST_FLAGS["signals cross-section"]["check_method"] = "--method"
 REQUEST_FLAGS["optimize"]["factors.mode"] = ""
 REQUEST_FLAGS["optimize"]["factors.seed"] = "--seed"
 REQUEST_FLAGS["regime detect"]["factors.mode"] = ""
+REQUEST_FLAGS["routine"]["factors.mode"] = ""
 
 
 def add_flags(parser: Any, command: str, fields: Iterable[str] | None = None) -> None:
