@@ -19,8 +19,8 @@ KW = dict(technique="bayesian", n_trials=12, random_state=3)
 def factor_returns():
     rng = np.random.default_rng(2)
     data = rng.normal(0.0004, 0.01, size=(160, 3))
-    return pd.DataFrame(data, index=pd.bdate_range("2019-01-01", periods=160),
-                        columns=["F1", "F2", "F3"])
+    return pd.DataFrame(data, index=pd.bdate_range("2019-01-01", periods=160, name="date"),
+                        columns=pd.Index(["F1", "F2", "F3"], name="factor"))
 
 
 def assert_same(a, b):
@@ -33,6 +33,11 @@ def assert_same(a, b):
         pd.testing.assert_frame_equal(x.optimization.trial_returns,
                                       y.optimization.trial_returns, check_exact=True)
         pd.testing.assert_series_equal(x.method_blend, y.method_blend, check_exact=True)
+        pd.testing.assert_series_equal(x.weights, y.weights, check_exact=True)
+        pd.testing.assert_frame_equal(x.optimization.method_weights,
+                                      y.optimization.method_weights, check_exact=True)
+        pd.testing.assert_series_equal(x.optimization.in_sample_returns,
+                                       y.optimization.in_sample_returns, check_exact=True)
         np.testing.assert_array_equal(x.optimization.trial_objectives,
                                       y.optimization.trial_objectives)
 

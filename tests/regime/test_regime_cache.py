@@ -6,12 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from test_hmm import agreement, simulate  # the planted market of the HMM tests
 
 from equity_factors.regime._em import HMMParams, em_step, energy_init
 from equity_factors.regime.hmm import detect_regimes, regime_features
 from equity_factors.window_cache import MemoryWindowCache
-
-from test_hmm import agreement, simulate  # the planted market of the HMM tests
 
 
 @pytest.mark.parametrize("cov", ["full", "diag"])

@@ -46,7 +46,10 @@ def _to_arrays(r: OptimizationResult) -> dict[str, np.ndarray]:
             "blend": [str(c) for c in r.method_blend.index],
             "methods": [str(c) for c in r.method_weights.columns],
             "date_unit": np.datetime_data(r.in_sample_returns.index.dtype)[0],
-            "freq": getattr(r.in_sample_returns.index, "freqstr", None)}
+            "freq": getattr(r.in_sample_returns.index, "freqstr", None),
+            "axis_names": [r.weights.index.name, r.method_blend.index.name,
+                           r.method_weights.columns.name, r.trial_returns.columns.name,
+                           r.in_sample_returns.index.name]}
     return {
         "meta": _bytes(json.dumps(meta)),
         "dates": np.asarray(r.in_sample_returns.index.asi8, dtype=np.int64),
@@ -67,16 +70,21 @@ def _from_arrays(a: Mapping[str, np.ndarray], factor_dtype: Any) -> Optimization
     dates = pd.DatetimeIndex(a["dates"].astype(f"datetime64[{meta['date_unit']}]"),
                              freq=meta.get("freq"))
     factors = pd.Index(meta["factors"], dtype=factor_dtype)
+    f_name, b_name, m_name, t_name, d_name = meta["axis_names"]
+    factors.name = f_name
+    dates.name = d_name
     return OptimizationResult(
         weights=pd.Series(a["weights"], index=factors, name="weight"),
-        method_blend=pd.Series(a["blend"], index=meta["blend"], name="blend", dtype=float),
+        method_blend=pd.Series(a["blend"], index=pd.Index(meta["blend"], name=b_name),
+                               name="blend", dtype=float),
         method_weights=pd.DataFrame(a["method_weights"].reshape(len(factors), -1),
-                                    index=factors, columns=meta["methods"]),
+                                    index=factors,
+                                    columns=pd.Index(meta["methods"], name=m_name)),
         objective_value=float(a["objective_value"][0]),
         n_trials=int(a["n_trials"][0]),
         trial_objectives=a["trial_objectives"],
         trial_returns=pd.DataFrame(a["trial_returns"], index=dates,
-                                   columns=a["trial_columns"]),
+                                   columns=pd.Index(a["trial_columns"], name=t_name)),
         in_sample_returns=pd.Series(a["in_sample"], index=dates, name="portfolio"),
         technique=meta["technique"], objective=meta["objective"], search=meta["search"],
         long_only=bool(meta["long_only"]),
