@@ -97,9 +97,28 @@ def _regime(out, end="2022-12-20"):
                  "--output-dir", str(out)])
 
 
+def _stages(out, end="2022-12-20"):
+    """regime detect, signals extremes and cross-section, optimize (walk-forward) into out."""
+    period = ["--universe", "SAMPLE", "--start", START, "--end", end]
+    codes = [_regime(out, end),
+             main(["signals", "extremes", *period, "--trade", "--threshold", "1.0",
+                   "--output-dir", str(out)]),
+             main(["signals", "cross-section", *period, "--output-dir", str(out)]),
+             main(["optimize", *period, "-k", "5", "--walk-forward", "--trials", "5",
+                   "--max-folds", "4", "--export-weights", str(out / "optimal_weights.csv"),
+                   "--output", str(out / "results.json")])]
+    results = json.loads((out / "results.json").read_text())
+    for key in ("created_at", "run_id"):
+        results.pop(key)
+    results["optimization"].pop("study_name")
+    (out / "results_stable.json").write_text(json.dumps(results, sort_keys=True))
+    return max(codes)
+
+
 def test_warm_corrupt_and_cold_give_the_same_files(home, tmp_path, capsys):
-    assert _regime(tmp_path / "cold") == 0
-    assert _regime(tmp_path / "warm") == 0
+    assert _stages(tmp_path / "cold") == 0
+    assert _stages(tmp_path / "warm") == 0
+    assert _last_run(home, "optimize")["cache"]["optimize"]["misses"] == 0
     assert _last_run(home, "regime detect")["cache"]["regime"]["misses"] == 0
     db = home / "cache" / "windows.sqlite"
     blob = db.read_bytes()
@@ -110,14 +129,20 @@ def test_warm_corrupt_and_cold_give_the_same_files(home, tmp_path, capsys):
     assert _regime(tmp_path / "corrupt") == 0
     err = capsys.readouterr().err
     assert err.count("eqf: warning:") == 1 and "recomputed" in err
+    assert _stages(tmp_path / "corrupt") == 0
     capsys.readouterr()
     assert main(["data", "status"]) == 0
     assert "results cache:" in capsys.readouterr().out
     assert main(["clean", "--cache"]) == 0
     assert "window results" in capsys.readouterr().out
     assert not (home / "cache").exists() and (home / "store.sqlite").exists()
-    assert _regime(tmp_path / "cold2") == 0
+    assert _stages(tmp_path / "cold2") == 0
     cold = _csvs(tmp_path / "cold")
+    assert {"regime_path.csv", "extreme_alerts.csv", "long_candidates.csv",
+            "optimal_weights.csv"} <= set(cold)
+    stable = {(tmp_path / d / "results_stable.json").read_text()
+              for d in ("cold", "warm", "corrupt", "cold2")}
+    assert len(stable) == 1
     assert cold and cold == _csvs(tmp_path / "warm") == _csvs(tmp_path / "corrupt") \
         == _csvs(tmp_path / "cold2")
     assert (tmp_path / "warm" / "regime_current.json").read_bytes() == \
