@@ -209,8 +209,9 @@ def _gaussian_logpdf(x: np.ndarray, means: np.ndarray, covars: np.ndarray) -> np
     out = np.empty((n, len(means)))
     for j, (mu, cov) in enumerate(zip(means, covars)):
         chol = np.linalg.cholesky(cov)
-        sol = solve_triangular(chol, (x - mu).T, lower=True)
-        maha = (sol**2).sum(axis=0)
+        inv = solve_triangular(chol, np.eye(d), lower=True)  # L^-1: one product, not n solves
+        sol = (x - mu) @ inv.T
+        maha = np.einsum("ij,ij->i", sol, sol)
         logdet = 2.0 * np.log(np.diag(chol)).sum()
         out[:, j] = -0.5 * (d * math.log(2.0 * math.pi) + logdet + maha)
     return out
