@@ -187,8 +187,8 @@ def summary_lines(outcome: RoutineOutcome, width: int = 80) -> list[str]:
             orders = b.trades[b.trades["trade_shares"] != 0]
             buys = float(orders.loc[orders["trade_shares"] > 0, "trade_dollars"].sum())
             sells = float(-orders.loc[orders["trade_shares"] < 0, "trade_dollars"].sum())
-            lines.append(f"trades {len(orders)} orders vs yesterday: buy ${buys:,.0f}, sell "
-                         f"${sells:,.0f} (basket_trades.csv)")
+            lines.append(f"trades {len(orders)} orders vs yesterday: buy ${abs(buys):,.0f}, "
+                         f"sell ${abs(sells):,.0f} (basket_trades.csv)")
             for _, row in orders.head(5).iterrows():
                 lines.append(f"       {row['action']} {abs(int(row['trade_shares']))} "
                              f"{row['ticker']} ({row['change'].lower()})")
