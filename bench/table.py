@@ -57,8 +57,8 @@ def routine_rows(r: dict) -> list[tuple[str, str, str]]:
     load = r.get("load_average", [float("nan")])[0]
     return [
         ("regime detect SAMPLE --regimes 3 --predict 5, cold (empty cache; in process)",
-         t(cold) + f"; HMM fit {cold['fit_seconds']:.2f} s; {cold['restarts_spent']} restarts "
-         f"over {cold['refits']} refits", "<= 5 s"),
+         t(cold) + f"; fit stage (factors + HMM) {cold['fit_seconds']:.2f} s; "
+         f"{cold['restarts_spent']} restarts over {cold['refits']} refits", "<= 5 s"),
         ("regime detect SAMPLE, warm, one more day",
          t(warm) + f"; fit {warm['fit_seconds']:.2f} s, the rest is writing outputs (PNG)",
          "<= 1 s"),
