@@ -496,3 +496,110 @@ def section_report(child, workdir: Path) -> dict:
 SECTIONS = {"store": section_store, "factors": section_factors, "optimize": section_optimize,
             "backtest": section_backtest, "backtest_workflow": section_backtest_workflow,
             "report": section_report}
+
+
+# --------------------------------------------------------------------------- routine (cache)
+def _timed(fn):
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, round(time.perf_counter() - t0, 3), round(time.process_time() - c0, 3)
+
+
+def regime_sample(home: str, end: str, fresh: str = "0") -> dict:
+    """``regime detect`` on SAMPLE up to ``end`` (in-process, imports excluded); ``fresh=1``
+    empties the results cache first (a cold run)."""
+    import warnings
+
+    from equity_factors.data.ingest import ingest_sample
+    from equity_factors.data.window_store import clear_cache
+    from equity_factors.workflows.context import Context
+    from equity_factors.workflows.factors import FactorRequest
+    from equity_factors.workflows.regime import RegimeRequest, detect
+
+    ctx = Context.create(home)
+    if ctx.store.universe("SAMPLE") is None:
+        ingest_sample(ctx.store)
+    if fresh == "1":
+        clear_cache(ctx.data_dir)
+    request = RegimeRequest(FactorRequest("SAMPLE", n_components=5, end=end), n_regimes=3,
+                            predict=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out, wall, cpu = _timed(lambda: detect(ctx, request, argv=["bench"],
+                                               output_dir=Path(home) / "out"))
+    return {"seconds": wall, "cpu_seconds": cpu, "fit_seconds": out.run.timings.get("fit"),
+            "cache": out.run.folder.joinpath("run.json").exists()
+            and __import__("json").loads(out.run.folder.joinpath("run.json").read_text())
+            .get("cache"),
+            "restarts_spent": sum(f.n_restarts_run for f in out.result.fits),
+            "refits": len(out.result.fits)}
+
+
+def discover_syn(home: str, end: str, fresh: str = "0") -> dict:
+    """``discover`` rolling PCA (k=10) on SYN1000 over 10 years up to ``end``."""
+    import warnings
+
+    from equity_factors.data.window_store import clear_cache
+    from equity_factors.workflows.context import Context
+    from equity_factors.workflows.discover import discover
+    from equity_factors.workflows.factors import FactorRequest, resolve
+
+    ctx = Context.create(home)
+    resolve(ctx, "SYN1000")  # generated on first use
+    if fresh == "1":
+        clear_cache(ctx.data_dir)
+    # the same start for the cold and the warm run: one more day at the end, nothing else
+    request = FactorRequest("SYN1000", n_components=10, start="2014-06-27", end=end)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out, wall, cpu = _timed(lambda: discover(ctx, request, argv=["bench"],
+                                                 output_dir=Path(home) / "out"))
+    return {"seconds": wall, "cpu_seconds": cpu, "n_fits": len(out.fit.result.fits),
+            "window_stats": out.fit.window_stats}
+
+
+def routine_syn(home: str, end: str, fresh: str = "0") -> dict:
+    """``eqf routine`` on SYN1000 up to ``end`` (regime, alerts, candidates)."""
+    import warnings
+
+    from equity_factors.data.window_store import clear_cache
+    from equity_factors.workflows.context import Context
+    from equity_factors.workflows.factors import FactorRequest, resolve
+    from equity_factors.workflows.routine import RoutineRequest, routine
+
+    ctx = Context.create(home)
+    resolve(ctx, "SYN1000")
+    if fresh == "1":
+        clear_cache(ctx.data_dir)
+    request = RoutineRequest(FactorRequest("SYN1000", n_components=5, start="2014-01-01",
+                                           end=end))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out, wall, cpu = _timed(lambda: routine(ctx, request, argv=["bench"],
+                                                output_dir=Path(home) / "out"))
+    return {"seconds": wall, "cpu_seconds": cpu, "stages": out.seconds, "cache": out.cache}
+
+
+def section_routine(child, workdir: Path) -> dict:
+    """Cold vs warm after one more day (each run a fresh process; imports not timed)."""
+    sample = str(workdir / "routine-sample")
+    cold = child("regime_sample", sample, "2022-12-27", "1")
+    warm = child("regime_sample", sample, "2022-12-28")
+    syn = str(workdir / "routine-syn")
+    d_cold = child("discover_syn", syn, "2024-06-27", "1")
+    d_warm = child("discover_syn", syn, "2024-06-28")
+    child("routine_syn", syn, "2024-06-27")
+    r_warm = child("routine_syn", syn, "2024-06-28")
+    return {
+        "regime_detect_SAMPLE_cold": {**cold, "target_seconds": 5},
+        "regime_detect_SAMPLE_warm_one_more_day": {**warm, "target_seconds": 1},
+        "discover_rolling_SYN1000_10y_cold": d_cold,
+        "discover_rolling_SYN1000_10y_warm_one_more_day": d_warm,
+        "discover_warm_over_cold": round(d_warm["seconds"] / d_cold["seconds"], 3),
+        "target_discover_warm_over_cold": 0.10,
+        "routine_SYN1000_warm_one_more_day": {**r_warm, "target_seconds": 5},
+        "load_average": list(__import__("os").getloadavg()),
+    }
+
+
+SECTIONS["routine"] = section_routine

@@ -52,6 +52,8 @@ def render(results: dict) -> str:
                      f"{d['first_page_seconds']:.2f} s (a two-line Streamlit app, same moment: "
                      f"{d.get('baseline_streamlit_first_page_seconds', float('nan')):.2f} s)",
                      "<= 3 s"))
+    if "routine" in results:
+        rows.extend(routine_rows(results["routine"]))
     head = (f"Measured on {m['cpus']} cores, {m['memory_gib']} GiB, Python {m['python']}, "
             f"{m['platform']} (a shared machine; load average at start "
             f"{m['load_average_at_start'][0]:.1f}); sections may come from different runs of "
@@ -88,6 +90,29 @@ def _backtest_rows(bt: dict | None) -> list[tuple[str, str, str]]:
     if "vectorbt" in bt:
         rows.append(("Side by side with vectorbt", bt["vectorbt"]["absent"], "-"))
     return rows
+
+
+def routine_rows(r: dict) -> list[tuple[str, str, str]]:
+    """The results cache: cold vs warm after one more day (wall and CPU seconds)."""
+    def t(x: dict) -> str:
+        return f"{x['seconds']:.2f} s (CPU {x['cpu_seconds']:.2f} s)"
+
+    cold, warm = r["regime_detect_SAMPLE_cold"], r["regime_detect_SAMPLE_warm_one_more_day"]
+    load = r.get("load_average", [float("nan")])[0]
+    return [
+        ("regime detect SAMPLE --regimes 3 --predict 5, cold (empty cache; in process)",
+         t(cold) + f"; fit stage (factors + HMM) {cold['fit_seconds']:.2f} s; "
+         f"{cold['restarts_spent']} restarts over {cold['refits']} refits", "<= 5 s"),
+        ("regime detect SAMPLE, warm, one more day",
+         t(warm) + f"; fit {warm['fit_seconds']:.2f} s, the rest is writing outputs (PNG)",
+         "<= 1 s"),
+        ("discover rolling PCA k=10, SYN1000 x 10 years: cold / warm one more day",
+         f"{r['discover_rolling_SYN1000_10y_cold']['seconds']:.2f} s / "
+         f"{r['discover_rolling_SYN1000_10y_warm_one_more_day']['seconds']:.2f} s = "
+         f"{r['discover_warm_over_cold']:.0%}", "<= 10 %"),
+        ("eqf routine SYN1000 (regime, alerts, candidates), warm, one more day",
+         t(r["routine_SYN1000_warm_one_more_day"]) + f"; load average {load:.1f}", "<= 5 s"),
+    ]
 
 
 def main() -> int:

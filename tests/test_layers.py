@@ -10,7 +10,7 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "equity_factors"
 
 COMPUTATION = ("factors", "naming", "optimize", "signals", "regime", "portfolio", "metrics",
-               "types", "errors")
+               "types", "errors", "window_cache")
 #: package -> the project packages it must never import
 FORBIDDEN = {
     **{pkg: ("data", "cli", "workflows", "report", "dashboard", "backtest") for pkg in COMPUTATION},

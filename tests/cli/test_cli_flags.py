@@ -14,11 +14,13 @@ from equity_factors.workflows.basket import BasketRequest
 from equity_factors.workflows.discover import DiscoverRequest
 from equity_factors.workflows.optimize import OptimizeRequest
 from equity_factors.workflows.regime import RegimeRequest
+from equity_factors.workflows.routine import RoutineRequest
 from equity_factors.workflows.signals import CrossSectionRequest, ExtremesRequest, MomentumRequest
 
 REQUESTS = {"discover": DiscoverRequest, "optimize": OptimizeRequest, "basket": BasketRequest,
             "signals extremes": ExtremesRequest, "signals momentum": MomentumRequest,
-            "signals cross-section": CrossSectionRequest, "regime detect": RegimeRequest}
+            "signals cross-section": CrossSectionRequest, "regime detect": RegimeRequest,
+            "routine": RoutineRequest}
 
 
 def _leaves(cls, prefix=""):

@@ -8,10 +8,9 @@ import shutil
 import socket
 
 import pytest
+from conftest import FABRICATED_BACKTEST  # noqa: E402
 
 from equity_factors.cli.main import main
-
-from conftest import FABRICATED_BACKTEST  # noqa: E402
 from equity_factors.dashboard.server import SETTINGS, streamlit_command
 
 

@@ -120,14 +120,19 @@ def test_regime_figure_colours_and_legend(returns):
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["0: Low-vol bull", "1: High-vol bull", "2: Extreme-vol bear",
                       "no regime yet"]
-    spans = ax.patches
-    assert len(spans) == 4  # one span per run: unknown, 0, 2, 1
-    colours = [to_hex(p.get_facecolor()) for p in spans]
+    from matplotlib.collections import PolyCollection
+
+    # one collection of spans per colour, in order of first appearance: unknown, 0, 2, 1
+    spans = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(spans) == 4
+    colours = [to_hex(c.get_facecolor()[0]) for c in spans]
     assert colours[1:] == [regime_colours(3)[0], regime_colours(3)[2], regime_colours(3)[1]]
     assert len(set(colours)) == 4
-    assert all(p.get_alpha() >= 0.25 for p in spans)
+    assert all(c.get_alpha() >= 0.25 for c in spans)
     # contiguous: each span ends where the next begins (no white gaps between regimes)
-    edges = [(p.get_x(), p.get_x() + p.get_width()) for p in spans]
+    edges = sorted((path.vertices[:, 0].min(), path.vertices[:, 0].max())
+                   for c in spans for path in c.get_paths())
+    assert len(edges) == 4
     assert all(a[1] == b[0] for a, b in zip(edges, edges[1:]))
     assert ax.get_yscale() == "log"
 

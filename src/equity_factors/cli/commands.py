@@ -10,6 +10,7 @@ from equity_factors.cli import (
                                discover_cmd,
                                optimize_cmd,
                                report_cmd,
+                               routine_cmd,
                                signals_cmd,
 )
 
@@ -20,6 +21,7 @@ REGISTRY = [
     backtest_cmd.register,
     signals_cmd.register_signals,
     signals_cmd.register_regime,
+    routine_cmd.register,
     data_cmd.register_data,
     data_cmd.register_clean,
     demo_cmd.register,

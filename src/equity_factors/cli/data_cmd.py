@@ -23,6 +23,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         fetch = eqf_command(root, 'data fetch --universe SAMPLE')
         console.print(f"The store is empty. Try `{fetch}`"
                       f" or `{eqf_command(root, 'demo')}`.")
+        _print_cache(st.cache)
         return 0
     console.print(table(st.universes.set_index("name")[["source", "members", "bar_sources",
                                                         "updated_at"]], title="Universes"))
@@ -40,7 +41,17 @@ def cmd_status(args: argparse.Namespace) -> int:
         console.print(table(sel, title="Symbols"))
     if not st.fetches.empty:
         console.print(table(st.fetches, title="Last fetches", index=False))
+    _print_cache(st.cache)
     return 0
+
+
+def _print_cache(size: dict[str, int] | None) -> None:
+    if not size:
+        return
+    entries = "unreadable (rebuilt on next use)" if size["window_entries"] < 0 \
+        else f"{size['window_entries']:,} window results"
+    console.print(f"results cache: {size['bytes'] / 1e6:,.1f} MB, {entries} "
+                  "(eqf clean --cache empties it)", markup=False, highlight=False)
 
 
 def cmd_health(args: argparse.Namespace) -> int:
@@ -138,7 +149,10 @@ def cmd_clean(args: argparse.Namespace) -> int:
         if answer not in ("y", "yes"):
             console.print("nothing deleted")
             return 0
-    report = wf.clean(getattr(args, "data_dir", None), args.all)
+    if args.all and args.cache:
+        raise UserError("--cache and --all exclude each other: --cache empties only the "
+                        "results cache, --all deletes everything")
+    report = wf.clean(getattr(args, "data_dir", None), args.all, cache_only=args.cache)
     if not report.removed:
         console.print("nothing to clean")
     for item in report.removed:
@@ -149,5 +163,8 @@ def cmd_clean(args: argparse.Namespace) -> int:
 def register_clean(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("clean", parents=[common], help="delete caches (--all: also store and runs)")
     p.add_argument("--all", action="store_true", help="also delete the store and all runs")
+    p.add_argument("--cache", action="store_true",
+                   help="only empty the results cache (per-window fits and whole results); "
+                        "keeps stale Optuna journals and unfinished runs")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(handler=cmd_clean)

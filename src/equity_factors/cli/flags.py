@@ -242,6 +242,22 @@ COMMAND_FLAGS: dict[str, dict[str, Flag]] = {
                      "the dashboard reachable from other machines)", default="127.0.0.1",
                      metavar="ADDRESS"),
     },
+    "routine": {
+        **_factors(5, mode=False),
+        "n_regimes": Flag(("--regimes",), "n_regimes", "number of regimes", default=3, type=int),
+        "predict": Flag(("--predict",), "predict", "regime forecast horizon in days", default=5,
+                        type=int),
+        "threshold": Flag(("--threshold",), "threshold", "|z| threshold of the extreme alerts",
+                          default=2.0, type=float),
+        "top_pct": Flag(("--top-pct",), "top_pct", "share of stocks long (candidates)",
+                        default=0.1, type=float),
+        "bottom_pct": Flag(("--bottom-pct",), "bottom_pct", "share of stocks short "
+                           "(candidates)", default=0.1, type=float),
+        "results": Flag(("--results",), "results", "optimization results JSON: rank by its "
+                        "composite and size today's basket", metavar="JSON"),
+        "basket": Flag(("--basket",), "basket", "yesterday's trade_basket.csv: also write the "
+                       "trades to today's (needs --results)", metavar="PREVIOUS_CSV"),
+    },
 }
 
 _OPT = COMMAND_FLAGS["optimize"]
@@ -331,6 +347,7 @@ REQUEST_FLAGS["regime detect"]["factors.mode"] = ""
 REQUEST_FLAGS["backtest"]["factors.mode"] = ""
 REQUEST_FLAGS["backtest"]["factors.seed"] = "--seed"
 REQUEST_FLAGS["backtest"]["costs.periods_per_year"] = ""
+REQUEST_FLAGS["routine"]["factors.mode"] = ""
 
 
 def add_flags(parser: Any, command: str, fields: Iterable[str] | None = None) -> None:

@@ -82,8 +82,10 @@ class Run:
         return target
 
     def finish(self, *, fingerprint: str | None, seed: int | None,
-               headline: dict[str, Any] | None = None) -> Path:
-        """Write ``run.json`` and return its path."""
+               headline: dict[str, Any] | None = None,
+               cache: dict[str, Any] | None = None) -> Path:
+        """Write ``run.json`` and return its path (``cache``: the results cache's hits and
+        misses per kind, recorded when given)."""
         record = {
             "schema_version": RUN_SCHEMA_VERSION,
             "run_id": self.run_id,
@@ -101,6 +103,8 @@ class Run:
             "outputs": self.outputs,
             "headline": headline or {},
         }
+        if cache is not None:
+            record["cache"] = cache
         write_bytes(self.staging / "run.json", json_bytes(record))
         os.chmod(self.staging, 0o777 & ~current_umask())
         os.replace(self.staging, self.folder)

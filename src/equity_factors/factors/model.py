@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from equity_factors import __version__
 from equity_factors.errors import ConvergenceWarning, ParameterError, UserError
 from equity_factors.factors._base import (
     check_n_factors,
@@ -23,6 +24,7 @@ from equity_factors.factors.estimators import make_estimator, normalize_method
 from equity_factors.factors.fundamental import FundamentalFactors
 from equity_factors.factors.portfolios import cosine_matrix, match_factors, unit_gross
 from equity_factors.types import MODES, FactorMethod, FitMode
+from equity_factors.window_cache import WindowCache, digest_block, window_key
 
 Mode = FitMode
 
@@ -184,6 +186,62 @@ def _history_frame(records: list[tuple[pd.Timestamp, np.ndarray, np.ndarray]],
     })
 
 
+_WindowFit = tuple[np.ndarray, np.ndarray, np.ndarray, bool, int, int, str]
+
+
+def _window_fit(win: np.ndarray, where_: tuple, present: np.ndarray,
+                covered: np.ndarray, estimator: object, name: str, k: int, seed: int | None,
+                min_coverage: float, key_params: Mapping[str, object],
+                window_cache: WindowCache | None) -> _WindowFit:
+    """One window's fit: (idx, loadings, evr, converged, n_iter (-1: none), n_dropped_constant,
+    convergence message), from ``window_cache`` when it holds this window's data and params.
+
+    ``where_`` is (dates, a, b, dates as int64, column labels as strings): the window is rows
+    [a, b) (numpy slices only: pandas indexing per window costs more than a cached fit).
+    """
+    dates, a, b, date_ns, labels = where_
+    key = None
+    if window_cache is not None:
+        held = np.flatnonzero(present)
+        key = window_key("factors", key_params,
+                         digest_block(win[:, held], date_ns[a:b], labels[held]))
+        hit = window_cache.get(key)
+        if hit is not None:
+            return (held[hit["idx"]], hit["loadings"], hit["ratio"], bool(hit["converged"][0]),
+                    int(hit["n_iter"][0]), int(hit["n_constant"][0]),
+                    bytes(hit["message"]).decode())
+    cand = np.flatnonzero(covered)
+    z, keep = standardize(win[:, cand])
+    idx = cand[keep]
+    where = (f"the fit window {dates[a]:%Y-%m-%d}..{dates[b - 1]:%Y-%m-%d} (stocks need "
+             f"returns on {min_coverage:.0%} of its {len(win)} days)")
+    check_n_factors(k, idx.size, len(win), method=name, where=where)
+    message = ""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        raw = estimator._fit_standardized(z, seed)  # type: ignore[attr-defined]
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            message = str(w.message)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    # C order: reductions over a layout-dependent order would differ from a cached copy's
+    b_mat = np.ascontiguousarray(raw.loadings, dtype=np.float64)
+    ratio = (np.full(k, np.nan) if raw.explained_variance_ratio is None
+             else np.ascontiguousarray(raw.explained_variance_ratio, dtype=np.float64))
+    n_iter = int(raw.n_iter) if raw.n_iter is not None else -1
+    n_constant = int((~keep).sum())
+    if window_cache is not None and key is not None:
+        held = np.flatnonzero(present)
+        window_cache.put(key, {
+            "idx": np.searchsorted(held, idx).astype(np.int64), "loadings": b_mat,
+            "ratio": ratio, "converged": np.array([bool(raw.converged)]),
+            "n_iter": np.array([n_iter], dtype=np.int64),
+            "n_constant": np.array([n_constant], dtype=np.int64),
+            "message": np.frombuffer(message.encode(), dtype=np.uint8)})
+    return idx, b_mat, ratio, bool(raw.converged), n_iter, n_constant, message
+
+
 # --------------------------------------------------------------------------- entry point
 def fit_factor_model(returns: pd.DataFrame, method: FactorMethod, n_factors: int | None,
                      mode: Mode = "rolling", lookback: int = 252, refit: int = 21,
@@ -191,6 +249,7 @@ def fit_factor_model(returns: pd.DataFrame, method: FactorMethod, n_factors: int
                      characteristics: Mapping[str, pd.DataFrame] | None = None,
                      sectors: pd.Series | None = None,
                      callback: Callable[[int, int], None] | None = None,
+                     window_cache: WindowCache | None = None,
                      **method_params: object) -> FactorModelResult:
     """Fit a factor model and compute its factor-mimicking portfolio returns.
 
@@ -236,6 +295,12 @@ def fit_factor_model(returns: pd.DataFrame, method: FactorMethod, n_factors: int
         Called after each fit window with the number of windows done and their total (one
         window in-sample; ``fundamental`` reports its regressions as one step), for progress
         bars; it should do nothing to the data.
+    window_cache : WindowCache, optional
+        Where each window's fit is looked up and stored (statistical methods): the key is the
+        method's parameters and a digest of the window's returns (the stocks with any return in
+        it, their labels and dates), so a window whose data did not change is never refitted and
+        gives bit-identical results, and a changed return invalidates exactly the windows that
+        contain it. ``fundamental`` does not use it.
     **method_params
         Hyperparameters of the method's estimator (e.g. ``max_iter``).
 
@@ -283,6 +348,10 @@ def fit_factor_model(returns: pd.DataFrame, method: FactorMethod, n_factors: int
 
     k = n_factors
     names = factor_labels(k)
+    key_params = {"method": name, "n_factors": k, "min_coverage": float(min_coverage),
+                  "seed": seed, "params": sorted((str(a), repr(b)) for a, b in
+                                                 method_params.items()),
+                  "version": __version__}
     out = np.full((n_dates, k), np.nan)
     records: list[tuple[pd.Timestamp, np.ndarray, np.ndarray]] = []
     fit_rows: list[dict[str, object]] = []
@@ -293,6 +362,8 @@ def fit_factor_model(returns: pd.DataFrame, method: FactorMethod, n_factors: int
     prev_w: np.ndarray | None = None
     loadings = evr = None
     pos = np.full(values.shape[1], -1, dtype=np.int64)  # scratch: symbol -> row in prev fit
+    date_ns = dates.asi8 if isinstance(dates, pd.DatetimeIndex) else np.asarray(dates)
+    labels = np.asarray(frame.columns.astype(str), dtype=object)
 
     # Each window's linear algebra is small (a T x T eigenproblem): BLAS threads only add
     # synchronization and, on a busy machine, spin-waiting (a 7 s rolling PCA took 60 s).
@@ -302,25 +373,14 @@ def fit_factor_model(returns: pd.DataFrame, method: FactorMethod, n_factors: int
             count = (~np.isnan(win)).sum(axis=0)
             present = count > 0
             covered = count >= min_coverage * (b - a) - 1e-9
-            cand = np.flatnonzero(covered)
-            z, keep = standardize(win[:, cand])
-            idx = cand[keep]
-            where = (f"the fit window {dates[a]:%Y-%m-%d}..{dates[b - 1]:%Y-%m-%d} (stocks need "
-                     f"returns on {min_coverage:.0%} of its {b - a} days)")
-            check_n_factors(k, idx.size, b - a, method=name, where=where)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", ConvergenceWarning)
-                raw = estimator._fit_standardized(z, seed)
-            for w in caught:
-                if issubclass(w.category, ConvergenceWarning):
-                    messages.append(str(w.message))
-                else:
-                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-            b_mat = np.asarray(raw.loadings, dtype=np.float64)
+            fitted = _window_fit(win, (dates, a, b, date_ns, labels), present, covered,
+                                 estimator, name, k, seed, min_coverage, key_params,
+                                 window_cache)
+            idx, b_mat, ratio, converged, n_iter, n_constant, message = fitted
+            if message:
+                messages.append(message)
             weights = unit_gross(b_mat)
             zero_factor_fits += int((np.abs(weights).sum(axis=0) == 0).any())
-            ratio = (np.full(k, np.nan) if raw.explained_variance_ratio is None
-                     else np.asarray(raw.explained_variance_ratio, dtype=np.float64))
             common = np.array([], dtype=np.int64)
             if prev_idx is not None:
                 pos[prev_idx] = np.arange(prev_idx.size)
@@ -346,9 +406,9 @@ def fit_factor_model(returns: pd.DataFrame, method: FactorMethod, n_factors: int
                 "n_assets": int(idx.size),
                 "n_dropped": int(present.sum() - idx.size),
                 "n_dropped_coverage": int(present.sum() - covered.sum()),
-                "n_dropped_constant": int((~keep).sum()),
-                "converged": bool(raw.converged),
-                "n_iter": raw.n_iter if raw.n_iter is not None else pd.NA,
+                "n_dropped_constant": n_constant,
+                "converged": converged,
+                "n_iter": n_iter if n_iter >= 0 else pd.NA,
             })
             prev_idx, prev_w = idx, weights
             if callback is not None:

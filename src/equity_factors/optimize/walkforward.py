@@ -23,8 +23,10 @@ import pandas as pd
 from equity_factors._random import SeedLike, derive_seed
 from equity_factors.errors import ParameterError, UserError
 from equity_factors.metrics import sharpe_ratio
+from equity_factors.optimize._fold_cache import optimize_cached
 from equity_factors.optimize.overfitting import OverfittingReport, overfitting_report
-from equity_factors.optimize.techniques import MIN_TRAIN_ROWS, OptimizationResult, optimize_weights
+from equity_factors.optimize.techniques import MIN_TRAIN_ROWS, OptimizationResult
+from equity_factors.window_cache import WindowCache
 
 __all__ = ["FoldResult", "WalkForwardResult", "fold_grid", "single_fit", "walk_forward"]
 
@@ -176,6 +178,7 @@ def _run_fold(
     periods_per_year: int,
     optimize_kwargs: dict[str, Any],
     partial: bool = False,
+    window_cache: WindowCache | None = None,
 ) -> FoldResult:
     n_trials = int(optimize_kwargs.get("n_trials", 200))
 
@@ -184,8 +187,9 @@ def _run_fold(
             callback(base_done + min(i, n_trials), total)
 
     train_data = data.iloc[train]
-    opt = optimize_weights(
+    opt = optimize_cached(
         train_data,
+        window_cache,
         random_state=_fold_seed(random_state, fold),
         study_name=study_name,
         callback=fold_callback if callback is not None else None,
@@ -295,6 +299,7 @@ def walk_forward(
     study_name: str | None = None,
     callback: Callable[[int, int], None] | None = None,
     periods_per_year: int = 252,
+    window_cache: WindowCache | None = None,
     **optimize_kwargs: Any,
 ) -> WalkForwardResult:
     """Optimize weights on each train window and apply them to the following test window.
@@ -321,6 +326,11 @@ def walk_forward(
     callback : callable(i, n), optional
         Progress over all folds' trials: ``i`` done of ``n = n_folds * n_trials``.
     periods_per_year : int, default 252
+    window_cache : WindowCache, optional
+        Each fold's result is looked up under its train data's digest, the parameters and the
+        fold's seed, so new rows reuse every earlier fold bit for bit. Pass one only when the
+        study is the fold's own (no ``storage`` shared with other processes); with
+        ``n_jobs > 1`` it is not used.
     **optimize_kwargs
         Passed to :func:`~equity_factors.optimize.techniques.optimize_weights` (``technique``,
         ``methods``, ``objective``, ``n_trials``, ``search``, ``long_only``, ``storage``,
@@ -361,7 +371,7 @@ def walk_forward(
         name = f"{study_name}-fold{j:03d}" if study_name else None
         folds.append(
             _run_fold(data, j, train, test, random_state, name, i * n_trials, total, callback,
-                      periods_per_year, optimize_kwargs, partial)
+                      periods_per_year, optimize_kwargs, partial, window_cache)
         )
     return _collect("walk_forward", folds, data.columns, train_window, test_window,
                     periods_per_year)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -15,8 +13,10 @@ import pandas as pd
 from scipy.linalg import solve_triangular
 from threadpoolctl import threadpool_limits
 
+from equity_factors import __version__
 from equity_factors._random import SeedLike, check_random_state, derive_seed
 from equity_factors.errors import ConvergenceWarning, UserError
+from equity_factors.window_cache import WindowCache, digest_block, digest_chain, window_key
 
 __all__ = [
     "CovarianceType",
@@ -168,19 +168,13 @@ def regime_labels(means: np.ndarray, vols: np.ndarray,
 
 
 # ----------------------------------------------------------------------------- filtering
-def _logsumexp_rows(a: np.ndarray) -> np.ndarray:
-    m = a.max(axis=0)
-    m_safe = np.where(np.isfinite(m), m, 0.0)
-    return np.log(np.exp(a - m_safe).sum(axis=0)) + m_safe
-
-
 def forward_filter(log_emission: np.ndarray, startprob: np.ndarray,
                    transmat: np.ndarray) -> np.ndarray:
-    """Forward-filtered state probabilities ``P(s_t | x_0..x_t)`` computed in log space.
+    """Forward-filtered state probabilities ``P(s_t | x_0..x_t)``.
 
-    ``log a_0 = log pi + log b_0``; ``log a_t = log b_t + logsumexp_i(log a_{t-1}(i) + log A_ij)``,
-    each step normalized (``log a_t -= logsumexp(log a_t)``), so row t uses observations up to t
-    only (unlike smoothed posteriors, which look ahead).
+    ``a_0 = pi * b_0``; ``a_t = b_t * (a_{t-1} A)``, each step normalized to sum to 1 (the scaled
+    form of the log-space recursion ``log a_t = log b_t + logsumexp_i(log a_{t-1}(i) + log A_ij)``),
+    so row t uses observations up to t only (unlike smoothed posteriors, which look ahead).
 
     Parameters
     ----------
@@ -194,22 +188,19 @@ def forward_filter(log_emission: np.ndarray, startprob: np.ndarray,
     -------
     ndarray of shape (n_obs, n_states), rows sum to 1
     """
+    from hmmlearn import _hmmc
+
     log_b = np.asarray(log_emission, dtype=float)
     n, k = log_b.shape
-    with np.errstate(divide="ignore"):
-        log_a = np.log(np.asarray(transmat, dtype=float))
-        log_pi = np.log(np.asarray(startprob, dtype=float))
-    out = np.empty((n, k))
     if n == 0:
-        return out
-    cur = log_pi + log_b[0]
-    cur = cur - _logsumexp_rows(cur[:, None])[0]
-    out[0] = cur
-    for t in range(1, n):
-        cur = _logsumexp_rows(cur[:, None] + log_a) + log_b[t]
-        cur = cur - _logsumexp_rows(cur[:, None])[0]
-        out[t] = cur
-    return np.exp(out)
+        return np.empty((0, k))
+    # the recursion in scaled form (hmmlearn's C kernel); the rows it returns are the normalized
+    # forward variables, i.e. the filtered probabilities; the row maximum of the log densities
+    # is taken out first so no row underflows
+    frame = np.exp(log_b - log_b.max(axis=1, keepdims=True))
+    _, fwd, _ = _hmmc.forward_scaling(np.asarray(startprob, dtype=float),
+                                      np.asarray(transmat, dtype=float), frame)
+    return np.asarray(fwd)
 
 
 def _gaussian_logpdf(x: np.ndarray, means: np.ndarray, covars: np.ndarray) -> np.ndarray:
@@ -218,61 +209,12 @@ def _gaussian_logpdf(x: np.ndarray, means: np.ndarray, covars: np.ndarray) -> np
     out = np.empty((n, len(means)))
     for j, (mu, cov) in enumerate(zip(means, covars)):
         chol = np.linalg.cholesky(cov)
-        sol = solve_triangular(chol, (x - mu).T, lower=True)
-        maha = (sol**2).sum(axis=0)
+        inv = solve_triangular(chol, np.eye(d), lower=True)  # L^-1: one product, not n solves
+        sol = (x - mu) @ inv.T
+        maha = np.einsum("ij,ij->i", sol, sol)
         logdet = 2.0 * np.log(np.diag(chol)).sum()
         out[:, j] = -0.5 * (d * math.log(2.0 * math.pi) + logdet + maha)
     return out
-
-
-@contextmanager
-def _quiet_hmmlearn() -> Iterator[None]:
-    """Silence hmmlearn's 'Model is not converging' log lines during a fit (restored after)."""
-    logger = logging.getLogger("hmmlearn.base")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def _energy_init(model: Any, z: np.ndarray, k: int, cov: str, rng: np.random.Generator,
-                 first: bool) -> None:
-    """Start EM from volatility buckets instead of k-means on returns.
-
-    k-means on returns splits days by the *sign and size* of the move (down / flat / up days), a
-    start EM rarely leaves; regimes differ mainly by volatility. Days are ranked by a centred
-    rolling mean of their squared standardized features (the training rows only, so nothing
-    beyond the fit window is used), cut into k buckets at (jittered) quantiles; each bucket gives
-    a state's mean and covariance, and the bucket sequence its transition counts.
-    """
-    n, d = z.shape
-    window = 10 if first else int(rng.integers(5, 31))
-    energy = pd.Series((z**2).mean(axis=1)).rolling(window, center=True, min_periods=1).mean()
-    if first:
-        cuts = np.linspace(0, 1, k + 1)[1:-1]
-    else:
-        cuts = np.sort(rng.uniform(0.05, 0.95, k - 1))
-    edges = np.quantile(energy.to_numpy(), cuts)
-    states = np.searchsorted(edges, energy.to_numpy(), side="right")
-    means = np.empty((k, d))
-    covars = np.empty((k, d, d))
-    overall = np.cov(z, rowvar=False).reshape(d, d)
-    for j in range(k):
-        rows = z[states == j]
-        if len(rows) > d + 1:
-            means[j] = rows.mean(axis=0)
-            covars[j] = np.cov(rows, rowvar=False).reshape(d, d) + 1e-3 * np.eye(d)
-        else:
-            means[j] = z.mean(axis=0)
-            covars[j] = overall * (0.5 + j) + 1e-3 * np.eye(d)
-    counts = np.ones((k, k))
-    np.add.at(counts, (states[:-1], states[1:]), 1.0)
-    model.startprob_ = np.full(k, 1.0 / k)
-    model.transmat_ = counts / counts.sum(axis=1, keepdims=True)
-    model.means_ = means
-    model.covars_ = covars if cov == "full" else np.array([np.diag(c) for c in covars])
 
 
 # ----------------------------------------------------------------------------- estimator
@@ -280,15 +222,16 @@ class RegimeHMM:
     """Gaussian HMM of market regimes, states ordered by volatility (ascending).
 
     ``fit`` standardizes the features with the training data's mean and std (kept in
-    ``center_``/``scale_``), fits :class:`hmmlearn.hmm.GaussianHMM` ``n_restarts`` times with
-    seeds drawn from ``random_state`` and keeps the highest log-likelihood. Restarts 0, 2, 4, ...
-    start EM from volatility buckets (see ``_energy_init``: restart 0 from equal-share buckets,
-    the others from jittered ones), restarts 1, 3, ... from hmmlearn's k-means start. It then
-    reorders the
-    states by the volatility of the ``market_return`` feature (the first column when absent) and
-    labels them with :func:`regime_labels`. Sorting by volatility is the state alignment across
-    refits: for scalar volatilities, sorted order is the assignment minimizing total
-    ``|log vol_i - log vol_j|`` between two fits (the Hungarian solution for that cost).
+    ``center_``/``scale_``), runs Baum-Welch EM (hmmlearn's ``GaussianHMM`` updates, see
+    :mod:`._em`) ``n_restarts`` times with seeds drawn from ``random_state`` and keeps the highest
+    log-likelihood. Restarts 0, 2, 4, ... start EM from volatility buckets (``energy_init``:
+    restart 0 from equal-share buckets, the others from jittered ones), restarts 1, 3, ... from
+    hmmlearn's k-means start. Given ``init`` (the previous refit), EM starts from it first and
+    the restarts are spent only while they change the likelihood (see :meth:`fit`). It then
+    reorders the states by the volatility of the ``market_return`` feature (the first column
+    when absent) and labels them with :func:`regime_labels`. Sorting by volatility is the state
+    alignment across refits: for scalar volatilities, sorted order is the assignment minimizing
+    total ``|log vol_i - log vol_j|`` between two fits (the Hungarian solution for that cost).
 
     Parameters
     ----------
@@ -301,6 +244,9 @@ class RegimeHMM:
         EM convergence threshold on the log-likelihood gain.
     periods_per_year : int, default 252
     random_state : int, Generator or None
+    restart_tol : float, default 1.0
+        With a warm start, a scratch restart that raises the best log-likelihood by this much
+        or less ends the restarts of that fit.
 
     Attributes
     ----------
@@ -317,12 +263,18 @@ class RegimeHMM:
     converged_ : bool
     n_obs_ : int
     fit_end_ : label of the last training row
+    n_restarts_run_ : int
+        Scratch restarts spent (all of them without a warm start).
+    restart_gain_ : float
+        Best log-likelihood minus the warm start's (NaN without one): what the restarts bought.
     """
 
     def __init__(self, n_regimes: int = 3, covariance_type: CovarianceType = "full",
                  n_restarts: int = 5, n_iter: int = 100, tol: float = 1e-3,
-                 periods_per_year: int = 252, random_state: SeedLike = None) -> None:
+                 periods_per_year: int = 252, random_state: SeedLike = None,
+                 restart_tol: float = 1.0) -> None:
         self.n_regimes = n_regimes
+        self.restart_tol = restart_tol
         self.covariance_type = covariance_type
         self.n_restarts = n_restarts
         self.n_iter = n_iter
@@ -356,9 +308,23 @@ class RegimeHMM:
             raise UserError("regime features contain NaN or inf; build them with regime_features")
         return x
 
-    def fit(self, features: pd.DataFrame) -> RegimeHMM:
-        """Fit on every row of ``features`` (DataFrame, shape (n_obs, n_features)); returns self."""
-        from hmmlearn.hmm import GaussianHMM
+    def fit(self, features: pd.DataFrame, init: RegimeHMM | None = None) -> RegimeHMM:
+        """Fit on every row of ``features`` (DataFrame, shape (n_obs, n_features)); returns self.
+
+        Without ``init``: ``n_restarts`` EM runs from scratch (see the class docstring), the best
+        log-likelihood kept. With ``init`` (a model fitted on an earlier part of the same data,
+        e.g. the previous refit): EM first runs from ``init``'s parameters (re-expressed on this
+        fit's standardization), then the scratch restarts are spent only while they change the
+        likelihood: restart i runs, and the next one only if restart i raised the best
+        log-likelihood by more than ``restart_tol``. ``n_restarts_run_`` and
+        ``restart_gain_`` (best minus warm-start log-likelihood) record what they bought.
+        """
+        from equity_factors.regime._em import (
+            em_fit,
+            energy_init,
+            kmeans_init,
+            restandardize,
+        )
 
         cov = self._validate_params()
         x = self._check_features(features)
@@ -380,57 +346,60 @@ class RegimeHMM:
                 f"data; regimes need varying returns"
             )
         z = (x - center) / scale
+        diag = cov == "diag"
         rng = check_random_state(self.random_state)
         best: Any = None
         best_score = -np.inf
         errors: list[str] = []
-        for restart in range(int(self.n_restarts)):
-            seed = int(rng.integers(0, 2**31 - 1))
-            vol_init = restart % 2 == 0
-            model = GaussianHMM(n_components=k, covariance_type=cov, n_iter=int(self.n_iter),
-                                tol=float(self.tol), random_state=seed,
-                                init_params="" if vol_init else "stmc")
-            if vol_init:
-                _energy_init(model, z, k, cov, np.random.default_rng(seed), first=restart == 0)
+        warm_score = np.nan
+        runs = 0
+
+        def run(start: Any) -> float:
+            nonlocal best, best_score
             try:
-                # tiny matrices: BLAS threads only add contention on a shared machine
-                with _quiet_hmmlearn(), warnings.catch_warnings(), threadpool_limits(limits=1):
-                    warnings.simplefilter("ignore")
-                    model.fit(z)
-                    score = float(model.score(z))
-            except (ValueError, np.linalg.LinAlgError) as exc:  # degenerate restart
+                params, score, converged, _ = em_fit(z, start, int(self.n_iter),
+                                                     float(self.tol), diag)
+            except (ValueError, np.linalg.LinAlgError) as exc:  # degenerate start
                 errors.append(str(exc))
-                continue
+                return -np.inf
             if np.isfinite(score) and score > best_score:
-                best, best_score = model, score
+                best, best_score = (params, converged), score
+            return score
+
+        def search() -> None:
+            nonlocal warm_score, runs
+            if init is not None:
+                init._check_fitted()
+                if tuple(str(c) for c in features.columns) != init.feature_names_:
+                    raise UserError("init was fitted on other features; fit without init")
+                warm_score = run(restandardize(init._params(), init.center_, init.scale_,
+                                               center, scale))
+            for restart in range(int(self.n_restarts)):
+                seed = int(rng.integers(0, 2**31 - 1))
+                before = best_score
+                if restart % 2 == 0:
+                    start = energy_init(z, k, np.random.default_rng(seed), restart == 0, diag)
+                else:
+                    start = kmeans_init(z, k, seed, diag)
+                run(start)
+                runs += 1
+                if init is not None and np.isfinite(before) \
+                        and not best_score > before + float(self.restart_tol):
+                    break  # this restart did not change the likelihood: stop spending them
+        # tiny matrices (and k-means on a few thousand rows): threads only add contention
+        with threadpool_limits(limits=1):
+            search()
         if best is None:
             reason = errors[0] if errors else "no finite fit"
             raise UserError(
                 f"the HMM fit failed on every restart ({reason}); use fewer regimes or more history"
             )
-        names = [str(c) for c in features.columns]
-        j = names.index(RETURN_COLUMN) if RETURN_COLUMN in names else 0
-        covars = np.asarray(best.covars_)  # full matrices for every covariance type
-        ppy = float(self.periods_per_year)
-        vols = np.sqrt(covars[:, j, j]) * scale[j] * math.sqrt(ppy)
-        means = (best.means_[:, j] * scale[j] + center[j]) * ppy
-        order = np.argsort(vols, kind="stable")
-        self.feature_names_ = tuple(names)
-        self.center_ = center
-        self.scale_ = scale
-        self.startprob_ = np.asarray(best.startprob_)[order]
-        self.transmat_ = np.asarray(best.transmat_)[np.ix_(order, order)]
-        self.means_ = np.asarray(best.means_)[order]
-        self.covars_ = covars[order]
-        self.state_mean_ = means[order]
-        self.state_vol_ = vols[order]
-        with np.errstate(divide="ignore"):
-            durations = 1.0 / (1.0 - np.diag(self.transmat_))
-        self.labels_ = regime_labels(self.state_mean_, self.state_vol_, durations)
-        self.log_likelihood_ = best_score
-        self.converged_ = bool(best.monitor_.converged)
-        self.n_obs_ = n
-        self.fit_end_ = features.index[-1]
+        params, converged = best
+        self._set_state(tuple(str(c) for c in features.columns), center, scale,
+                        params.startprob, params.transmat, params.means, params.covars,
+                        best_score, converged, n, features.index[-1])
+        self.n_restarts_run_ = runs
+        self.restart_gain_ = float(best_score - warm_score) if init is not None else np.nan
         if not self.converged_:
             warnings.warn(
                 f"HMM EM did not converge in {self.n_iter} iterations; raise n_iter or use "
@@ -438,6 +407,60 @@ class RegimeHMM:
                 ConvergenceWarning,
                 stacklevel=2,
             )
+        return self
+
+    def _set_state(self, names: tuple[str, ...], center: np.ndarray, scale: np.ndarray,
+                   startprob: np.ndarray, transmat: np.ndarray, means: np.ndarray,
+                   covars: np.ndarray, score: float, converged: bool, n: int,
+                   fit_end: Any, ordered: bool = False) -> None:
+        """Set the fitted attributes from raw parameters (states reordered by volatility)."""
+        j = names.index(RETURN_COLUMN) if RETURN_COLUMN in names else 0
+        covars = np.asarray(covars, dtype=float)
+        ppy = float(self.periods_per_year)
+        vols = np.sqrt(covars[:, j, j]) * scale[j] * math.sqrt(ppy)
+        means_ann = (np.asarray(means)[:, j] * scale[j] + center[j]) * ppy
+        order = np.arange(len(vols)) if ordered else np.argsort(vols, kind="stable")
+        self.feature_names_ = names
+        self.center_ = np.asarray(center, dtype=float)
+        self.scale_ = np.asarray(scale, dtype=float)
+        self.startprob_ = np.asarray(startprob, dtype=float)[order]
+        self.transmat_ = np.asarray(transmat, dtype=float)[np.ix_(order, order)]
+        self.means_ = np.asarray(means, dtype=float)[order]
+        self.covars_ = covars[order]
+        self.state_mean_ = means_ann[order]
+        self.state_vol_ = vols[order]
+        with np.errstate(divide="ignore"):
+            durations = 1.0 / (1.0 - np.diag(self.transmat_))
+        self.labels_ = regime_labels(self.state_mean_, self.state_vol_, durations)
+        self.log_likelihood_ = float(score)
+        self.converged_ = bool(converged)
+        self.n_obs_ = int(n)
+        self.fit_end_ = fit_end
+
+    def _params(self) -> Any:
+        from equity_factors.regime._em import HMMParams
+
+        return HMMParams(self.startprob_, self.transmat_, self.means_, self.covars_)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The fitted state as numeric arrays (for a window cache); see :meth:`from_arrays`."""
+        self._check_fitted()
+        return {"center": self.center_, "scale": self.scale_, "startprob": self.startprob_,
+                "transmat": self.transmat_, "means": self.means_, "covars": self.covars_,
+                "score": np.array([self.log_likelihood_]),
+                "converged": np.array([self.converged_]), "n_obs": np.array([self.n_obs_]),
+                "n_restarts_run": np.array([getattr(self, "n_restarts_run_", 0)]),
+                "restart_gain": np.array([getattr(self, "restart_gain_", np.nan)])}
+
+    def from_arrays(self, arrays: dict[str, np.ndarray], names: tuple[str, ...],
+                    fit_end: Any) -> RegimeHMM:
+        """Restore a fitted state saved by :meth:`to_arrays` (bit for bit); returns self."""
+        self._set_state(names, arrays["center"], arrays["scale"], arrays["startprob"],
+                        arrays["transmat"], arrays["means"], arrays["covars"],
+                        float(arrays["score"][0]), bool(arrays["converged"][0]),
+                        int(arrays["n_obs"][0]), fit_end, ordered=True)
+        self.n_restarts_run_ = int(arrays["n_restarts_run"][0])
+        self.restart_gain_ = float(arrays["restart_gain"][0])
         return self
 
     def _check_fitted(self) -> None:
@@ -495,7 +518,9 @@ class RegimeFit:
     """One refit of the point-in-time schedule.
 
     ``train_end`` is the last training date; the model filters rows ``block_start`` to
-    ``block_end`` (inclusive dates) of the output.
+    ``block_end`` (inclusive dates) of the output. ``n_restarts_run`` scratch restarts were
+    spent and ``restart_gain`` is what they added to the warm start's log-likelihood (NaN for
+    the first refit, which has no warm start).
     """
 
     train_end: Any
@@ -506,6 +531,9 @@ class RegimeFit:
     labels: tuple[str, ...]
     state_mean: tuple[float, ...]
     state_vol: tuple[float, ...]
+    n_restarts_run: int = 0
+    restart_gain: float = float("nan")
+    converged: bool = True
 
 
 @dataclass(frozen=True)
@@ -567,7 +595,8 @@ class RegimeResult:
 def detect_regimes(features: pd.DataFrame, n_regimes: int = 3, refit_every: int = 252,
                    min_train: int = 504, n_restarts: int = 5, random_state: SeedLike = None,
                    *, covariance_type: CovarianceType = "full", n_iter: int = 100,
-                   tol: float = 1e-3,
+                   tol: float = 1e-3, warm_start: bool = True, restart_tol: float = 1.0,
+                   window_cache: WindowCache | None = None,
                    callback: Callable[[int, int], None] | None = None) -> RegimeResult:
     """Point-in-time regime path with an expanding-window refit schedule.
 
@@ -579,7 +608,16 @@ def detect_regimes(features: pd.DataFrame, n_regimes: int = 3, refit_every: int 
 
     Each refit's restarts are seeded from ``derive_seed(base, "regime", p)``, where ``base`` is
     ``random_state`` itself for an int (else one draw from it), so a refit does not depend on
-    how many refits came before it.
+    how many refits came before it. With ``warm_start`` (default) each refit after the first
+    starts EM from the previous refit's model and spends its restarts only while they change the
+    likelihood (:meth:`RegimeHMM.fit`); the previous model was trained on earlier rows, so this
+    stays point in time.
+
+    With ``window_cache`` each refit's model is looked up under a key made of the parameters,
+    the refit's position in the schedule and a digest of the training rows ``0..p-1`` (chained
+    from the previous refit's, as the warm start is): one more day of data reuses every refit,
+    and a changed row refits exactly the models trained on it. A cached model is restored bit
+    for bit, so the path is identical to a cold run.
 
     Parameters
     ----------
@@ -592,6 +630,10 @@ def detect_regimes(features: pd.DataFrame, n_regimes: int = 3, refit_every: int 
     random_state : int, Generator or None
     covariance_type : {"full", "diag"}, default "full"
     n_iter, tol : EM settings per restart
+    warm_start : bool, default True
+    restart_tol : float, default 1.0
+        See :class:`RegimeHMM`.
+    window_cache : WindowCache, optional
     callback : callable(i, n), optional
         Called after each refit with the number of refits done and their total (for progress
         bars; it should do nothing to the data).
@@ -623,13 +665,48 @@ def detect_regimes(features: pd.DataFrame, n_regimes: int = 3, refit_every: int 
     fits: list[RegimeFit] = []
     model: RegimeHMM | None = None
     refits = range(min_train, n, refit_every)
+    values = features.to_numpy(dtype=float)
+    stamps = features.index.asi8 if isinstance(features.index, pd.DatetimeIndex) \
+        else np.asarray(features.index)
+    names = tuple(str(c) for c in features.columns)
+    params = {"n_regimes": int(n_regimes), "covariance_type": str(covariance_type),
+              "n_restarts": int(n_restarts), "n_iter": int(n_iter), "tol": float(tol),
+              "warm_start": bool(warm_start), "restart_tol": float(restart_tol),
+              "base_seed": base, "version": __version__}
+    data_digest, prev_key, last_row = "", "", 0
     for done, p in enumerate(refits, start=1):
         end = min(p + refit_every, n)
-        model = RegimeHMM(n_regimes=n_regimes, covariance_type=covariance_type,
-                          n_restarts=n_restarts, n_iter=n_iter, tol=tol,
-                          random_state=derive_seed(base, "regime", p))
-        model.fit(features.iloc[:p])
-        block = model.filter(features.iloc[:end]).to_numpy()[p:end]
+        model_p = RegimeHMM(n_regimes=n_regimes, covariance_type=covariance_type,
+                            n_restarts=n_restarts, n_iter=n_iter, tol=tol,
+                            random_state=derive_seed(base, "regime", p), restart_tol=restart_tol)
+        key = None
+        hit = None
+        if window_cache is not None:
+            data_digest = digest_chain(data_digest, digest_block(
+                values[last_row:p], stamps[last_row:p], names))
+            last_row = p
+            key = window_key("regime", {**params, "row": p, "previous": prev_key}, data_digest)
+            prev_key = key
+            hit = window_cache.get(key)
+        if hit is not None:
+            model_p.from_arrays(hit, names, features.index[p - 1])
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)  # counted, told once below
+                model_p.fit(features.iloc[:p], init=model if warm_start else None)
+            if window_cache is not None and key is not None:
+                window_cache.put(key, model_p.to_arrays())
+        model = model_p
+        block = None
+        if window_cache is not None:  # the filtered block: this model and rows p..end-1
+            block_key = window_key("filter", {"model": key}, digest_block(
+                values[p:end], stamps[p:end], names))
+            cached_block = window_cache.get(block_key)
+            block = cached_block["probabilities"] if cached_block is not None else None
+        if block is None:
+            block = model.filter(features.iloc[:end]).to_numpy()[p:end]
+            if window_cache is not None:
+                window_cache.put(block_key, {"probabilities": np.ascontiguousarray(block)})
         probs[p:end] = block
         labels[p:end] = np.asarray(model.labels_, dtype=object)[block.argmax(axis=1)]
         fits.append(RegimeFit(
@@ -638,10 +715,17 @@ def detect_regimes(features: pd.DataFrame, n_regimes: int = 3, refit_every: int 
             log_likelihood=float(model.log_likelihood_), labels=model.labels_,
             state_mean=tuple(map(float, model.state_mean_)),
             state_vol=tuple(map(float, model.state_vol_)),
+            n_restarts_run=int(model.n_restarts_run_), restart_gain=float(model.restart_gain_),
+            converged=bool(model.converged_),
         ))
         if callback is not None:
             callback(done, len(refits))
     assert model is not None
+    unconverged = sum(1 for f in fits if not f.converged)
+    if unconverged:
+        warnings.warn(f"HMM EM did not converge in {n_iter} iterations in {unconverged} of "
+                      f"{len(fits)} refits (the results use what they reached); raise n_iter "
+                      "or use fewer regimes", ConvergenceWarning, stacklevel=2)
     prob_frame = pd.DataFrame(probs, index=features.index, columns=range(n_regimes))
     valid = ~np.isnan(probs).any(axis=1)
     ids = np.nan_to_num(probs, nan=-1.0).argmax(axis=1)

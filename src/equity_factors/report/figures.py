@@ -133,13 +133,22 @@ def regime_figure(level: pd.Series, regimes: pd.Series, labels: Mapping[int, str
     n_codes = max(int(known.max()) + 1 if known.size else 0, len(labels or {}), 2)
     colours = regime_colours(n_codes)
     index = level.index
+    # one collection per colour (a patch per spell made a 30-year chart take seconds)
+    from matplotlib.collections import PolyCollection
+    from matplotlib.dates import date2num
+
+    x = date2num(index.to_pydatetime()) if isinstance(index, pd.DatetimeIndex) \
+        else np.asarray(index, dtype=float)
+    spans: dict[int | None, list[list[tuple[float, float]]]] = {}
     for start, stop, value in _runs(list(codes)):
-        right = index[stop] if stop < len(index) else index[-1]
-        if pd.isna(value):
-            ax.axvspan(index[start], right, color=_NO_REGIME_COLOUR, alpha=0.25, lw=0)
-        else:
-            colour = colours[int(cast(float, value))]
-            ax.axvspan(index[start], right, color=colour, alpha=_REGIME_ALPHA, lw=0)
+        left, right = x[start], x[stop] if stop < len(x) else x[-1]
+        key = None if pd.isna(value) else int(cast(float, value))
+        spans.setdefault(key, []).append([(left, 0), (left, 1), (right, 1), (right, 0)])
+    for code, verts in spans.items():
+        colour, alpha = ((_NO_REGIME_COLOUR, 0.25) if code is None
+                         else (colours[int(cast(int, code))], _REGIME_ALPHA))
+        ax.add_collection(PolyCollection(verts, facecolors=colour, alpha=alpha, linewidths=0,
+                                         transform=ax.get_xaxis_transform()), autolim=False)
     ax.plot(index, level.to_numpy(), lw=1.0, color="black", label="market")
     handles = [Patch(facecolor=colours[c], alpha=_REGIME_ALPHA,
                      label=f"{c}: {(labels or {}).get(c, f'regime {c}')}")

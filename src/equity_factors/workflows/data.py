@@ -13,6 +13,7 @@ from equity_factors.data.optuna_journal import journal_folder, remove_stale
 from equity_factors.data.paths import DataDir, resolve_data_dir
 from equity_factors.data.runs import STALE_STAGING_SECONDS, remove_runs, remove_stale_staging
 from equity_factors.data.synthetic import parse_synthetic_universe
+from equity_factors.data.window_store import cache_size, clear_cache
 from equity_factors.errors import UserError
 from equity_factors.workflows.context import Context
 
@@ -22,14 +23,17 @@ class StoreStatus:
     universes: pd.DataFrame
     coverage: pd.DataFrame
     fetches: pd.DataFrame
+    #: the results cache: {"bytes", "window_entries", "files"}
+    cache: dict[str, int] | None = None
 
 
 def status(ctx: Context) -> StoreStatus:
-    """Universes, symbols with their date ranges, and the last fetches."""
+    """Universes, symbols with their date ranges, the last fetches and the cache's size."""
     universes = ctx.store.universes()
     sources = ctx.store.universe_sources()
     universes["bar_sources"] = [sources.get(u, "") for u in universes["name"]]
-    return StoreStatus(universes, ctx.store.coverage(), ctx.store.last_fetches(10))
+    return StoreStatus(universes, ctx.store.coverage(), ctx.store.last_fetches(10),
+                       cache_size(ctx.data_dir))
 
 
 def health(ctx: Context) -> dict[str, Any]:
@@ -68,13 +72,18 @@ class CleanReport:
     removed: tuple[str, ...]
 
 
-def clean(data_dir: str | None, everything: bool) -> CleanReport:
-    """Delete derived caches; with ``everything`` also the store and all runs."""
+def clean(data_dir: str | None, everything: bool, cache_only: bool = False) -> CleanReport:
+    """Delete derived caches; with ``everything`` also the store and all runs; with
+    ``cache_only`` only the results cache (per-window fits and whole results)."""
     dd: DataDir = resolve_data_dir(data_dir)
     removed = []
     if dd.cache.exists():
-        shutil.rmtree(dd.cache)
-        removed.append(str(dd.cache))
+        size = cache_size(dd)
+        clear_cache(dd)
+        removed.append(f"{dd.cache} ({size['bytes'] / 1e6:,.1f} MB, "
+                       f"{max(size['window_entries'], 0):,} window results)")
+    if cache_only:
+        return CleanReport(tuple(removed))
     journals = journal_folder(dd)
     if everything and journals.exists():
         shutil.rmtree(journals)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, cast
 
 import numpy as np
@@ -13,6 +13,7 @@ from equity_factors import __version__
 from equity_factors.data.cache import FrameCache, cache_key
 from equity_factors.data.panel import Panel, load_panel
 from equity_factors.data.universe import ResolvedUniverse, resolve_universe
+from equity_factors.data.window_store import DiskWindowCache
 from equity_factors.errors import UserError
 from equity_factors.factors import (
     FACTOR_METHODS,
@@ -23,6 +24,7 @@ from equity_factors.factors import (
     technical_characteristics,
 )
 from equity_factors.types import MODES, FactorMethod, FitMode
+from equity_factors.window_cache import WindowCache
 from equity_factors.workflows.context import Context
 from equity_factors.workflows.requests import Request
 
@@ -69,6 +71,8 @@ class FactorFit:
     result: FactorModelResult
     cached: bool
     notes: tuple[str, ...] = ()
+    #: per-window cache hits and misses of this fit (empty on a whole-request hit)
+    window_stats: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def resolve(ctx: Context, spec: str) -> ResolvedUniverse:
@@ -178,10 +182,22 @@ def result_from_frames(frames: dict[str, pd.DataFrame], meta: dict[str, Any]) ->
     return FactorModelResult(**kwargs)
 
 
+def open_window_cache(ctx: Context) -> DiskWindowCache:
+    """The per-window results cache of the data directory (``cache/windows.sqlite``)."""
+    return DiskWindowCache(ctx.data_dir)
+
+
 def fit_factors(ctx: Context, request: FactorRequest, *, use_cache: bool = True,
                 panel: Panel | None = None,
-                universe: ResolvedUniverse | None = None) -> FactorFit:
-    """Fit (or read from the cache) the factor model a request describes."""
+                universe: ResolvedUniverse | None = None,
+                window_cache: WindowCache | None = None) -> FactorFit:
+    """Fit (or read from the cache) the factor model a request describes.
+
+    Two levels of cache, both skipped with ``use_cache=False``: the whole result keyed by the
+    request and the panel's fingerprint, then each rolling window's fit keyed by its own data
+    (``window_cache``, default the data directory's), so one more day of data refits only the
+    windows it adds.
+    """
     request = request.normalized()
     if panel is None or universe is None:
         universe, panel = load_universe_panel(ctx, request.universe, request.start, request.end)
@@ -212,15 +228,32 @@ def fit_factors(ctx: Context, request: FactorRequest, *, use_cache: bool = True,
             k = len(chars)
         kwargs.update(characteristics=chars, sectors=sectors)
     bar = ctx.progress(f"fitting {request.method} factors", None)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # kept in result.warnings and printed by the CLI
-        result = fit_factor_model(panel.returns, request.method, k, mode=request.mode,
-                                  lookback=request.lookback, refit=request.refit,
-                                  min_coverage=request.min_coverage, random_state=request.seed,
-                                  callback=lambda i, n: bar(i, total=n), **kwargs)
+    own = window_cache is None and use_cache
+    wcache = open_window_cache(ctx) if own else window_cache if use_cache else None
+    before = wcache.stats.as_dict().get("factors", {}) if wcache is not None else {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # kept in result.warnings and printed by the CLI
+            result = fit_factor_model(panel.returns, request.method, k, mode=request.mode,
+                                      lookback=request.lookback, refit=request.refit,
+                                      min_coverage=request.min_coverage,
+                                      random_state=request.seed,
+                                      callback=lambda i, n: bar(i, total=n),
+                                      window_cache=wcache, **kwargs)
+    finally:
+        if wcache is not None:
+            flush = getattr(wcache, "close" if own else "flush", None)
+            if flush is not None:
+                flush()
+    stats = {}
+    if wcache is not None:
+        after = wcache.stats.as_dict().get("factors", {"hits": 0, "misses": 0})
+        stats = {"factors": {k_: after.get(k_, 0) - before.get(k_, 0)
+                             for k_ in ("hits", "misses")}}
     cache.put(key, *result_to_frames(result))
-    return FactorFit(request, universe, panel, result, False, tuple(notes))
+    return FactorFit(request, universe, panel, result, False, tuple(notes), stats)
 
 
 __all__ = ["FACTOR_METHODS", "FactorFit", "FactorRequest", "characteristics_for", "fit_factors",
-           "load_universe_panel", "resolve", "result_from_frames", "result_to_frames"]
+           "load_universe_panel", "open_window_cache", "resolve", "result_from_frames",
+           "result_to_frames"]

@@ -20,8 +20,14 @@ from equity_factors.errors import UserError
 from equity_factors.metrics import performance_summary
 from equity_factors.optimize import WalkForwardResult, single_fit, walk_forward
 from equity_factors.types import Objective, Search, Technique, WeightingMethod
+from equity_factors.window_cache import WindowCache
 from equity_factors.workflows.context import Context
-from equity_factors.workflows.factors import FactorFit, FactorRequest, fit_factors
+from equity_factors.workflows.factors import (
+    FactorFit,
+    FactorRequest,
+    fit_factors,
+    open_window_cache,
+)
 from equity_factors.workflows.naming import Namer, names_for
 from equity_factors.workflows.requests import Request
 
@@ -101,7 +107,15 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
     """Fit factors out of sample, optimize their weights, and write weights + results JSON."""
     request.validate()
     run = Run(ctx.data_dir, "optimize", argv, {})
-    fit = fit_factors(ctx, request.factors)
+    with open_window_cache(ctx) as cache:
+        return _optimize(ctx, request, run, cache, export_weights, output,
+                         factor_names_output, progress)
+
+
+def _optimize(ctx: Context, request: OptimizeRequest, run: Run, cache: WindowCache,
+              export_weights: str | Path | None, output: str | Path | None,
+              factor_names_output: str | Path | None, progress: Any) -> OptimizeOutcome:
+    fit = fit_factors(ctx, request.factors, window_cache=cache)
     run.lap("factors")
     factor_returns = fit.result.factor_returns.dropna(how="all")
     storage = request.storage if request.storage else default_storage(ctx)
@@ -120,6 +134,8 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
         n_folds = min(n_complete, request.max_folds) + 1  # + the trailing partial fold
         result = walk_forward(factor_returns, request.train_window, request.test_window,
                               max_folds=request.max_folds,
+                              # the default journal is this run's own: its folds are cacheable
+                              window_cache=cache if request.storage is None else None,
                               callback=_trial_progress(progress, "optimizing folds x trials",
                                                        n_folds * request.trials), **common)
     else:
@@ -205,7 +221,8 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
                headline={"verdict": report.verdict, "status": report.status,
                          **{k: results["overfitting"][k] for k in
                             ("in_sample_sharpe", "out_of_sample_sharpe", "n_trials", "dsr",
-                             "pbo")}})
+                             "pbo")}},
+               cache=cache.stats.as_dict())
     return OptimizeOutcome(fit, result, results, weights, run, files, names)
 
 

@@ -20,8 +20,9 @@ from equity_factors.regime.hmm import (
     regime_features,
 )
 from equity_factors.report.figures import regime_figure
+from equity_factors.window_cache import WindowCache
 from equity_factors.workflows.context import Context
-from equity_factors.workflows.factors import FactorRequest, fit_factors
+from equity_factors.workflows.factors import FactorRequest, fit_factors, open_window_cache
 from equity_factors.workflows.requests import Request
 
 
@@ -66,7 +67,13 @@ def detect(ctx: Context, request: RegimeRequest, *, argv: list[str],
     if request.predict < 1:
         raise UserError(f"--predict must be at least 1 day, not {request.predict}")
     run = Run(ctx.data_dir, "regime detect", argv, request.to_dict())
-    fit = fit_factors(ctx, request.factors)
+    with open_window_cache(ctx) as cache:
+        return _detect(ctx, request, run, cache, output_dir)
+
+
+def _detect(ctx: Context, request: RegimeRequest, run: Run, cache: WindowCache,
+            output_dir: str | Path | None) -> RegimeOutcome:
+    fit = fit_factors(ctx, request.factors, window_cache=cache)
     returns = fit.panel.returns
     market = returns.mean(axis=1, skipna=True).rename("market")
     factors = fit.result.factor_returns.dropna(how="all")
@@ -80,7 +87,8 @@ def detect(ctx: Context, request: RegimeRequest, *, argv: list[str],
     bar = ctx.progress("fitting regimes (HMM refits)", None)
     result = detect_regimes(features, request.n_regimes, refit_every=request.refit_every,
                             min_train=request.min_train, n_restarts=request.restarts,
-                            random_state=request.seed, callback=lambda i, n: bar(i, total=n))
+                            random_state=request.seed, window_cache=cache,
+                            callback=lambda i, n: bar(i, total=n))
     run.lap("fit")
     forecast = result.predict(request.predict)
     stats = regime_factor_stats(factors, result.regimes, request.n_regimes)
@@ -116,5 +124,6 @@ def detect(ctx: Context, request: RegimeRequest, *, argv: list[str],
     files = {n: run.add(n, d, Path(output_dir) / n if output_dir else None)
              for n, d in payloads.items()}
     run.finish(fingerprint=fit.panel.fingerprint, seed=request.seed,
-               headline={"current_regime": result.current_label, "date": current["date"]})
+               headline={"current_regime": result.current_label, "date": current["date"]},
+               cache=cache.stats.as_dict())
     return RegimeOutcome(result, forecast, stats, allocation, result.current_label, run, files)
