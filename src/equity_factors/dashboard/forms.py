@@ -136,15 +136,15 @@ def _run(ctx: Context, name: str, values: dict[str, Any]) -> tuple[str, str]:
         from equity_factors.workflows.backtest import BacktestRequest, backtest
 
         walks = int(values["walks"])
-        request = BacktestRequest(
+        bt_request = BacktestRequest(
             factors=_factor_request(values), strategy=values["strategy"],
             train_size=int(values["train_size"]), test_size=int(values["test_size"]),
             walks=walks if walks > 0 else None, optimize=bool(values["optimize"]),
             trials=int(values["trials"]),
             spec=BasketSpec(long_pct=float(values["long_pct"]),
                             short_pct=float(values["short_pct"])))
-        request.validate()
-        tested = backtest(ctx, request, argv=ARGV)
+        bt_request.validate()
+        tested = backtest(ctx, bt_request, argv=ARGV)
         return tested.run.run_id, tested.summary["verdict"]
     raise KeyError(name)
 
