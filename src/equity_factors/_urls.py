@@ -20,12 +20,14 @@ def redact_url(url: Any) -> str | None:
 
 
 def redact_text(text: str, url: Any = None) -> str:
-    """``text`` with any URL password hidden, and ``url``'s password (raw or percent-decoded)
-    replaced wherever it appears (a driver may quote it in an error message)."""
+    """``text`` with any URL password hidden, and ``url``'s password (raw or percent-decoded,
+    when 3 characters or more: shorter ones would blank out ordinary letters) replaced wherever
+    it appears (a driver may quote it in an error message)."""
     out = _PASSWORD.sub(r"\1:***@", str(text))
     if isinstance(url, str):
         m = re.search(r"://[^:/@\s]+:([^@\s]*)@", url)
         if m and m.group(1):
             for secret in {m.group(1), unquote(m.group(1))}:
-                out = out.replace(secret, "***")
+                if len(secret) >= 3:
+                    out = out.replace(secret, "***")
     return out

@@ -132,7 +132,7 @@ def open_storage(url: str) -> Any:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
                 return optuna.storages.JournalStorage(
                     JournalFileBackend(path, lock_obj=JournalFileOpenLock(path)))
-            return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
+            return _rdb_storage(optuna, url)
     except ModuleNotFoundError as exc:
         raise UserError(f"--storage {redact_url(url)!r} needs the Python driver {exc.name}: "
                         "pip install 'equity-factors[distributed]' (psycopg2-binary)") from None
@@ -141,3 +141,19 @@ def open_storage(url: str) -> Any:
         raise UserError(f"cannot open the Optuna storage {redact_url(url)!r} "
                         f"({redact_text(first, url)}); check the URL and that the server "
                         "runs") from None
+
+
+def _rdb_storage(optuna: Any, url: str, attempts: int = 6) -> Any:
+    """``RDBStorage(url)``, retried when another worker is creating Optuna's tables in the
+    same fresh database at the same moment (PostgreSQL answers "duplicate key" or "already
+    exists" to the loser of that race)."""
+    for attempt in range(attempts):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
+        except Exception as exc:
+            text = str(exc).lower()
+            racing = "duplicate key" in text or "already exists" in text
+            if not racing or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
