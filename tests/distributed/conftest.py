@@ -7,13 +7,6 @@ in CI (``.ci/run``), and a silent skip would hide that the distributed storage i
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,61 +14,22 @@ from _dist_support import KW, PG_DB, PG_PASSWORD, PG_USER
 
 from equity_factors.optimize import walk_forward
 
-PG_BIN = Path(os.environ.get("EQF_PG_BIN", "/usr/lib/postgresql/15/bin"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _as_postgres(*cmd: str, **kw) -> subprocess.CompletedProcess:
-    """Run a PostgreSQL binary as the ``postgres`` user (initdb refuses root)."""
-    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    return subprocess.run([*prefix, *cmd], capture_output=True, text=True, timeout=120, **kw)
-
 
 @pytest.fixture(scope="session")
 def postgres():
-    """``(url, admin)``: a PostgreSQL 15 server on 127.0.0.1 with a password-protected role;
-    ``url`` is the Optuna URL (with the password), stopped and deleted after the session."""
-    if not (PG_BIN / "initdb").exists():
-        pytest.fail(f"PostgreSQL 15 is not installed here: no {PG_BIN / 'initdb'} (set "
-                    "EQF_PG_BIN to its bin folder)")
-    root = Path(tempfile.mkdtemp(prefix="eqf-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres")
-    data, port = root / "data", free_port()
-    pwfile = root / "pw"
-    pwfile.write_text(PG_PASSWORD + "\n")
-    if os.geteuid() == 0:
-        shutil.chown(pwfile, "postgres")
-    steps = [
-        [str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
-         "--auth-host=scram-sha-256", f"--pwfile={pwfile}", "--no-sync"],
-        [str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-t", "60",
-         "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off "
-               "-c max_connections=100", "start"],
-        ["psql", "-h", str(root), "-p", str(port), "-U", "postgres", "-v", "ON_ERROR_STOP=1",
-         "-c", f"CREATE ROLE {PG_USER} LOGIN PASSWORD '{PG_PASSWORD}'",
-         "-c", f"CREATE DATABASE {PG_DB} OWNER {PG_USER}"],
-    ]
-    started = False
+    """The Optuna URL (with its password) of a PostgreSQL 15 server on 127.0.0.1 with a
+    password-protected role, stopped and deleted after the session."""
+    from equity_factors.testing.postgres import PostgresError, TemporaryPostgres
+
+    server = TemporaryPostgres(PG_USER, PG_PASSWORD, PG_DB)
     try:
-        for step in steps:
-            done = _as_postgres(*step)
-            if done.returncode != 0:
-                log = (root / "log").read_text()[-2000:] if (root / "log").exists() else ""
-                pytest.fail(f"PostgreSQL could not start: {' '.join(step[:1])} exited "
-                            f"{done.returncode}: {done.stderr.strip()[-1500:]} {log}")
-            started = started or "start" in step
-        yield f"postgresql+psycopg2://{PG_USER}:{PG_PASSWORD}@127.0.0.1:{port}/{PG_DB}"
+        server.start()
+    except PostgresError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield server.url
     finally:
-        if started:
-            _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w",
-                         "stop")
-        shutil.rmtree(root, ignore_errors=True)
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,9 @@ from equity_factors.distributed import run_tasks, task_map
 from equity_factors.errors import UserError
 from equity_factors.optimize import walk_forward
 
+# one xdist worker runs every distributed test: one PostgreSQL, Ray and Dask per run
+pytestmark = pytest.mark.xdist_group("distributed")
+
 SRC = Path(__file__).resolve().parents[2] / "src" / "equity_factors"
 
 
@@ -93,11 +96,9 @@ def test_bad_flags_are_one_line(sample_home, monkeypatch, capsys, tmp_path, argv
     assert not (tmp_path / "r.json").exists()
 
 
-def test_unknown_executor_and_unreachable_cluster():
-    with pytest.raises(UserError, match="unknown executor 'spark'"):
+def test_unknown_executor():
+    with pytest.raises(UserError, match="unknown executor 'spark'; choose from: local, ray"):
         run_tasks(abs, [1], executor="spark")
-    with pytest.raises(UserError, match="cannot start or join Dask at tcp://127.0.0.1:9"):
-        run_tasks(abs, [1], executor="dask", address="tcp://127.0.0.1:9")
 
 
 def test_pure_code_never_imports_the_executors():

@@ -20,6 +20,9 @@ from _dist_support import PG_PASSWORD, wait_for
 
 from equity_factors.cli.main import main
 
+# one xdist worker runs every distributed test: one PostgreSQL, Ray and Dask per run
+pytestmark = pytest.mark.xdist_group("distributed")
+
 SINGLE = ["--universe", "SAMPLE", "-k", "3", "--lookback", "100", "--start", "2019-01-01"]
 
 
@@ -150,3 +153,10 @@ def test_bad_storage_is_one_line_without_the_password(postgres, home, tmp_path, 
     assert len(lines) == 1 and "cannot open the Optuna storage" in lines[0], err
     assert "wrong-Pw" not in out + err and "eqf:***@127.0.0.1" in lines[0]
     assert not (tmp_path / "r.json").exists()
+
+
+def test_a_server_that_cannot_start_says_why(tmp_path):
+    from equity_factors.testing.postgres import PostgresError, TemporaryPostgres
+
+    with pytest.raises(PostgresError, match="PostgreSQL is not installed here: no .*initdb"):
+        TemporaryPostgres(bin_dir=str(tmp_path / "nowhere")).start()

@@ -5,11 +5,15 @@ same result, bit for bit, as an uninterrupted run."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from _dist_support import KW, assert_same_walk
 
 from equity_factors.data.paths import resolve_data_dir
 from equity_factors.data.trial_cache import TrialCache
 from equity_factors.optimize import walk_forward
+
+# one xdist worker runs every distributed test: one PostgreSQL, Ray and Dask per run
+pytestmark = pytest.mark.xdist_group("distributed")
 
 
 def test_a_rerun_replays_finished_folds_and_redoes_the_rest(tmp_path, factor_returns, serial):

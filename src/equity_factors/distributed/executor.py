@@ -148,8 +148,9 @@ def _ray(fn: Callable[[T], R], items: Sequence[T], address: str | None, n: int) 
 
     def results() -> Iterator[R]:
         try:
-            remote = ray.remote(num_cpus=1)(fn)
-            refs = [remote.remote(t) for t in items]
+            remote = ray.remote(num_cpus=1)(_call)
+            fn_ref = ray.put(fn)
+            refs = [remote.remote(fn_ref, t) for t in items]
             for ref in refs:
                 yield ray.get(ref)
         finally:
@@ -196,6 +197,11 @@ def _dask(fn: Callable[[T], R], items: Sequence[T], address: str | None, n: int)
                 c.close()
 
     return results()
+
+
+def _call(fn: Callable[[T], R], task: T) -> R:
+    """``fn(task)`` on a Ray worker (a plain function: Ray wraps it; ``fn`` may be a builtin)."""
+    return fn(task)
 
 
 def _first_line(exc: BaseException) -> str:
