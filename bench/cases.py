@@ -342,7 +342,7 @@ def executors_walk(home: str) -> dict:
         if name == "ray":
             import ray
 
-            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+            ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
                      configure_logging=False)
         elif name == "dask":
             from distributed import Client, LocalCluster

@@ -37,7 +37,7 @@ def ray_cluster():
     """A local Ray with 2 CPUs for the session (Ray starts slowly: once)."""
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
              configure_logging=False)
     yield ray
     ray.shutdown()

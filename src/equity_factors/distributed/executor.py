@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from equity_factors.errors import UserError
@@ -129,6 +130,10 @@ def _local(fn: Callable[[T], R], items: Sequence[T], n: int) -> Iterator[R]:
 def _ray(fn: Callable[[T], R], items: Sequence[T], address: str | None, n: int) -> Iterator[R]:
     from equity_factors._optional import require
 
+    if address and (Path.home() / ".ray" / "auth_token").exists():
+        # A cluster started by `ray start` uses token authentication when this token file
+        # exists; a driver joining it must ask for that mode (read when Ray is imported).
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
     ray = require("ray")
     started = False
     if not ray.is_initialized():
@@ -136,8 +141,8 @@ def _ray(fn: Callable[[T], R], items: Sequence[T], address: str | None, n: int) 
                                   "configure_logging": False}
         if address:
             kwargs["address"] = address
-        else:
-            kwargs["num_cpus"] = n
+        else:  # a new local cluster, even when one started by `ray start` runs here
+            kwargs.update(address="local", num_cpus=n)
         try:
             ray.init(**kwargs)
         except Exception as exc:  # ConnectionError, RuntimeError, ValueError...

@@ -6,7 +6,8 @@
 deletes the folder. Binaries: ``EQF_PG_BIN`` or ``/usr/lib/postgresql/15/bin``. Durability is
 off (``fsync=off``): the data is thrown away anyway.
 
-Run ``python -m equity_factors.testing.postgres`` to get one until Ctrl-C (it prints the URL).
+Run ``python -m equity_factors.testing.postgres [--port 54329]`` to get one until Ctrl-C (it
+prints the URL).
 """
 
 from __future__ import annotations
@@ -45,11 +46,11 @@ class TemporaryPostgres:
     """
 
     def __init__(self, user: str = "eqf", password: str = "eqf-local", database: str = "optuna",
-                 bin_dir: str | None = None) -> None:
+                 bin_dir: str | None = None, port: int | None = None) -> None:
         self.user, self.password, self.database = user, password, database
         self.bin = Path(bin_dir or os.environ.get("EQF_PG_BIN", DEFAULT_BIN))
         self.root: Path | None = None
-        self.port = 0
+        self.port = int(port or 0)
         self._started = False
 
     @property
@@ -72,7 +73,7 @@ class TemporaryPostgres:
         if os.geteuid() == 0:
             shutil.chown(root, "postgres")
             shutil.chown(pwfile, "postgres")
-        self.port = free_port()
+        self.port = self.port or free_port()
         data = root / "data"
         steps = [
             [str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
@@ -114,9 +115,18 @@ class TemporaryPostgres:
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use
+    import argparse
+    import signal
     import time
 
-    with TemporaryPostgres() as pg:
+    def _stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # a kill (SIGTERM) stops the server too
+
+    signal.signal(signal.SIGTERM, _stop)
+
+    parser = argparse.ArgumentParser(prog="python -m equity_factors.testing.postgres")
+    parser.add_argument("--port", type=int, default=None, help="port (default: a free one)")
+    with TemporaryPostgres(port=parser.parse_args().port) as pg:
         print(pg.url, flush=True)
         try:
             while True:
