@@ -214,9 +214,13 @@ def storage_rate(kind: str, workers: str, url: str, workdir: str, total: str = "
     """Trials/s of ``total`` trials of eqf's objective (90 days x 12 factors, blend of 3
     methods, multivariate TPE) split over ``workers`` processes on one study (``default``: an
     in-memory study per worker, i.e. folds in parallel, with the trial cache)."""
+    import shutil
+
     from equity_factors.distributed import run_tasks
 
     n, w = int(total), int(workers)
+    for i in range(w):  # a fresh trial cache: measure trials, not replays
+        shutil.rmtree(Path(workdir) / f"trials-{w}-{i}", ignore_errors=True)
     specs = [{"url": url or None, "n": n // w, "seed": i, "study": f"bench-{kind}-{w}",
               "cache": str(Path(workdir) / f"trials-{w}-{i}") if kind == "default" else None}
              for i in range(w)]
@@ -369,10 +373,11 @@ def executors_walk(home: str) -> dict:
     return out
 
 
-def section_scale(child, workdir: Path) -> dict:
+def scale_rates(child, workdir: Path) -> dict:
+    """Trials/s per storage, measured one after the other (ratios hold better than seconds on
+    a shared machine)."""
     from equity_factors.testing.postgres import TemporaryPostgres
 
-    home = workdir / "optimize-home"
     rates: dict = {}
     with TemporaryPostgres() as pg:
         for kind, url in (("default", ""), ("journal", f"journal:{workdir / 'bench.journal'}"),
@@ -385,10 +390,14 @@ def section_scale(child, workdir: Path) -> dict:
                 rates[f"{kind}_{workers}"] = {
                     **child("storage_rate", kind, str(workers), url, str(workdir)),
                     "storage": kind}
-    return {"trials_per_second": rates,
+    return rates
+
+
+def section_scale(child, workdir: Path) -> dict:
+    home = workdir / "optimize-home"
+    return {"trials_per_second": scale_rates(child, workdir),
             "walk_forward_vs_floor": child("walk_forward_vs_floor", str(home)),
             "executors": child("executors_walk", str(home))}
-
 
 SECTIONS = {"store": section_store, "factors": section_factors, "optimize": section_optimize,
             "scale": section_scale}
