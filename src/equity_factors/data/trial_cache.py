@@ -3,14 +3,16 @@
 The default storage of ``eqf optimize`` is Optuna's in-memory one (the fastest for one
 process, see the README's benchmarks); this cache makes it resumable. When a fold's study has
 run all its trials, the parameters of its trials are written to
-``cache/trials/<key>.json`` (the key is a digest of the train window's numbers, the settings,
+``cache/trials/<key>/meta.json`` (the key is a digest of the train window's numbers, the settings,
 the seed and the Optuna version: see
 :class:`equity_factors.optimize.techniques.TrialCheckpoint`). A rerun of a killed walk-forward
 finds the folds already done and replays their trials (the same result, bit for bit, as an
 uninterrupted run); only the folds not finished are optimized again, from their start.
 
-Files are JSON (never pickle), written atomically; ones unused for :data:`STALE_SECONDS` are
-removed, and ``eqf clean`` removes the folder with the other caches.
+Entries are JSON (never pickle), laid out like every cache entry (a folder holding its
+``meta.json``) and made visible atomically (written in a hidden folder, then renamed), so a kill
+never leaves half an entry; entries unused for :data:`STALE_SECONDS` are removed, and
+``eqf clean`` removes the folder with the other caches.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,7 +53,7 @@ class TrialCache:
     def _path(self, key: str) -> Path:
         if not key.isalnum():
             raise ValueError(f"bad trial cache key {key!r}")
-        return self.folder / f"{key}.json"
+        return self.folder / key / "meta.json"
 
     def load(self, key: str) -> np.ndarray | None:
         """The trials' parameters (n_trials, n_params) saved under ``key``, or None."""
@@ -60,22 +64,37 @@ class TrialCache:
         except (OSError, ValueError, KeyError, TypeError):
             return None  # absent or unreadable (a partly copied folder): recompute
         with contextlib.suppress(OSError):
-            os.utime(path)  # in use: not stale
+            os.utime(path.parent)  # in use: not stale
         return params if params.ndim == 2 and len(data.get("names", [])) == params.shape[1] \
             else None
 
     def save(self, key: str, names: Sequence[str], params: np.ndarray) -> None:
         """Record a finished study's trial parameters (atomically)."""
         body = {"names": list(names), "params": np.asarray(params, dtype=float).tolist()}
-        write_bytes(self._path(key), json.dumps(body, separators=(",", ":")).encode())
+        final = self._path(key).parent
+        tmp = self.folder / f".{key}.{secrets.token_hex(4)}.tmp"
+        write_bytes(tmp / "meta.json", json.dumps(body, separators=(",", ":")).encode())
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if self.load(key) is None:  # a damaged entry (a copy cut short): replace it
+                shutil.rmtree(final, ignore_errors=True)
+                with contextlib.suppress(OSError):
+                    os.rename(tmp, final)
+            # else another run saved the same key first: the same trials, keep theirs
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def prune(self, older_than: float = STALE_SECONDS) -> int:
         """Delete entries not used for ``older_than`` seconds; how many were deleted."""
         removed = 0
         now = time.time()
-        for path in self.folder.glob("*.json"):
+        if not self.folder.is_dir():
+            return 0
+        for path in self.folder.iterdir():
             with contextlib.suppress(OSError):
-                if now - path.stat().st_mtime > older_than:
-                    path.unlink()
+                age = now - path.stat().st_mtime
+                # entries unused for long, and hidden folders of saves killed midway
+                if age > older_than or (path.name.startswith(".") and age > 3600.0):
+                    shutil.rmtree(path)
                     removed += 1
         return removed
