@@ -10,7 +10,7 @@ install:
 	$(PYTHON) -m pip install $(PIP_FLAGS) -e ".[dashboard]"
 
 install-test:
-	$(PYTHON) -m pip install $(PIP_FLAGS) -e ".[dashboard,test]"
+	$(PYTHON) -m pip install $(PIP_FLAGS) -e ".[dashboard,distributed,test]"
 	@# The autoencoder's PyTorch, CPU build only ("+cpu" is never the multi-GB CUDA download);
 	@# where no such wheel is offered the autoencoder tests are skipped.
 	$(PYTHON) -m pip install $(PIP_FLAGS) "torch==2.13.0+cpu" || echo "note: no CPU build of torch here; autoencoder tests will be skipped"
@@ -30,7 +30,7 @@ demo: install
 	$(PYTHON) -m equity_factors demo --output-dir $(DEMO_DIR)
 
 test: install-test
-	$(PYTHON) -m pytest -n 2 -q
+	$(PYTHON) -m pytest -n 2 --dist loadgroup -q
 
 bench: install-test
 	$(PYTHON) -m bench.run --output bench/results.json

@@ -603,3 +603,226 @@ def section_routine(child, workdir: Path) -> dict:
 
 
 SECTIONS["routine"] = section_routine
+
+
+# --------------------------------------------------------------------------- scale
+def _window(n_days: int = 90, k: int = 12, seed: int = 0):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(rng.normal(0.0003, 0.01, (n_days, k)),
+                        index=pd.bdate_range("2020-01-01", periods=n_days),
+                        columns=[f"F{i + 1}" for i in range(k)])
+
+
+def _add_trials(spec: dict) -> dict:
+    """One worker of the storage benchmark: ``n`` trials of eqf's objective on one study."""
+    import time as _t
+
+    from equity_factors.data.optuna_journal import open_storage
+    from equity_factors.data.trial_cache import TrialCache
+    from equity_factors.optimize import optimize_weights
+
+    storage = open_storage(spec["url"]) if spec["url"] else None
+    cache = TrialCache(Path(spec["cache"])) if spec.get("cache") else None
+    t0 = _t.time()
+    optimize_weights(_window(), "bayesian", n_trials=spec["n"], random_state=spec["seed"],
+                     storage=storage, study_name=spec["study"], checkpoint=cache)
+    return {"start": t0, "end": _t.time(), "n": spec["n"]}
+
+
+def storage_rate(kind: str, workers: str, url: str, workdir: str, total: str = "300") -> dict:
+    """Trials/s of ``total`` trials of eqf's objective (90 days x 12 factors, blend of 3
+    methods, multivariate TPE) split over ``workers`` processes on one study (``default``: an
+    in-memory study per worker, i.e. folds in parallel, with the trial cache)."""
+    import shutil
+
+    from equity_factors.distributed import run_tasks
+
+    n, w = int(total), int(workers)
+    for i in range(w):  # a fresh trial cache: measure trials, not replays
+        shutil.rmtree(Path(workdir) / f"trials-{w}-{i}", ignore_errors=True)
+    specs = [{"url": url or None, "n": n // w, "seed": i, "study": f"bench-{kind}-{w}",
+              "cache": str(Path(workdir) / f"trials-{w}-{i}") if kind == "default" else None}
+             for i in range(w)]
+    # warm the worker processes (imports) so the clock measures trials, not start-up
+    run_tasks(_window, [1] * w, workers=w)
+    out = run_tasks(_add_trials, specs, workers=w)
+    wall = max(o["end"] for o in out) - min(o["start"] for o in out)
+    return {"trials": n, "workers": w, "seconds": round(wall, 2),
+            "trials_per_second": round(n / wall, 1)}
+
+
+def floor_seconds(n_studies: int, n_trials: int = 200, n_params: int = 3) -> float:
+    """Optuna's TPE alone: ``n_studies`` in-memory studies of ``n_trials`` trials each on a
+    trivial objective, with eqf's sampler settings (multivariate, seeded, first trial
+    enqueued, ask/tell)."""
+    import time as _t
+    import warnings
+
+    import optuna
+    from optuna.distributions import FloatDistribution
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    dists = {f"p{i}": FloatDistribution(0.0, 1.0) for i in range(n_params)}
+    t0 = _t.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for s in range(n_studies):
+            study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(
+                seed=s, multivariate=True))
+            study.enqueue_trial({k: 1.0 for k in dists})
+            for _ in range(n_trials):
+                trial = study.ask(dists)
+                study.tell(trial, sum(trial.params.values()))
+    return _t.perf_counter() - t0
+
+
+def walk_forward_vs_floor(home: str) -> dict:
+    """The optimize benchmark (SYN1000, PCA k=12, 20 folds x 200 trials) with the default
+    storage, the previous default (a journal file) and the floor, in one process."""
+    import os
+    import shutil
+    import tempfile
+    import time as _t
+
+    os.environ["EQF_HOME"] = home
+    from equity_factors.data.optuna_journal import open_storage
+    from equity_factors.data.panel import load_panel
+    from equity_factors.optimize import walk_forward
+    from equity_factors.workflows.context import Context
+    from equity_factors.workflows.factors import FactorRequest, fit_factors, resolve
+    from equity_factors.workflows.optimize import OptimizeRequest, optimize
+
+    ctx = Context.create(home)
+    uni = resolve(ctx, "SYN1000")
+    t0 = _t.perf_counter()
+    load_panel(ctx.store, uni, start="2012-01-01")
+    load_seconds = _t.perf_counter() - t0
+    factors = FactorRequest(universe="SYN1000", method="pca", n_components=12, start="2012-01-01")
+    request = OptimizeRequest(factors=factors, walk_forward=True, train_window=90,
+                              test_window=30, max_folds=20, trials=200)
+    shutil.rmtree(Path(home) / "cache", ignore_errors=True)  # factors and trials from scratch
+    t0 = _t.perf_counter()
+    out = optimize(ctx, request, argv=["bench"])
+    total = _t.perf_counter() - t0
+    n_studies = len(out.result.folds)
+    t0 = _t.perf_counter()
+    again = optimize(ctx, request, argv=["bench"])  # every fold from the trial cache
+    replay = _t.perf_counter() - t0
+    assert again.results["weights"] == out.results["weights"]
+    floor = floor_seconds(n_studies)
+    # the previous default: the same folds on an Optuna journal file (fsync per write)
+    fr = fit_factors(ctx, factors).result.factor_returns.dropna(how="all")
+    journal = Path(tempfile.mkdtemp()) / "studies.journal"
+    t0 = _t.perf_counter()
+    walk_forward(fr, 90, 30, max_folds=20, n_trials=200, random_state=42,
+                 storage=open_storage(f"journal:{journal}"), study_name="before")
+    before = _t.perf_counter() - t0
+    opt = out.run.timings["optimize"]
+    return {"folds": n_studies, "trials": out.results["overfitting"]["n_trials"],
+            "panel_load_seconds": round(load_seconds, 2),
+            "factors_seconds": out.run.timings["factors"], "optimize_seconds": opt,
+            "seconds_excluding_data_load": round(total - load_seconds, 2),
+            "rerun_from_trial_cache_seconds": round(replay, 2),
+            "floor_seconds": round(floor, 2),
+            "floor_trials_per_second": round(n_studies * 200 / floor, 1),
+            "ratio_to_floor": round((total - load_seconds) / floor, 2),
+            "optimize_ratio_to_floor": round(opt / floor, 2),
+            "journal_file_optimize_seconds": round(before, 2),
+            "journal_file_ratio_to_floor": round(before / floor, 2), "target_ratio": 2.0}
+
+
+def executors_walk(home: str) -> dict:
+    """The same walk-forward (20 folds x 200 trials) serially and on local processes, a local
+    Ray and a local Dask with 2 workers; identical results checked; overhead per task."""
+    import os
+    import time as _t
+
+    import numpy as np
+
+    os.environ["EQF_HOME"] = home
+    from equity_factors.distributed import run_tasks, task_map
+    from equity_factors.optimize import walk_forward
+    from equity_factors.workflows.context import Context
+    from equity_factors.workflows.factors import FactorRequest, fit_factors
+
+    ctx = Context.create(home)
+    fr = fit_factors(ctx, FactorRequest(universe="SYN1000", method="pca", n_components=12,
+                                        start="2012-01-01")).result.factor_returns
+    fr = fr.dropna(how="all")
+    kw = dict(max_folds=20, n_trials=200, random_state=42)
+    t0 = _t.perf_counter()
+    serial = walk_forward(fr, 90, 30, **kw)
+    out: dict = {"folds": len(serial.folds), "serial_seconds": round(_t.perf_counter() - t0, 2)}
+
+    def same(result) -> bool:
+        return bool(result.weights.equals(serial.weights) and all(
+            np.array_equal(a.optimization.trial_objectives, b.optimization.trial_objectives)
+            for a, b in zip(serial.folds, result.folds)))
+
+    for name in ("local", "ray", "dask"):
+        t0 = _t.perf_counter()
+        cluster = None
+        if name == "ray":
+            import ray
+
+            ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+                     configure_logging=False)
+        elif name == "dask":
+            from distributed import Client, LocalCluster
+
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None,
+                                   scheduler_kwargs={"dashboard": False}, host="127.0.0.1")
+            client = Client(cluster)
+        # start the workers and import eqf's optimizer in them (a fixed cost per worker,
+        # reported as the start), so the walk below measures the folds
+        run_tasks(exec, ["import equity_factors.optimize.walkforward"] * 4, executor=name,
+                  workers=2)
+        start = _t.perf_counter() - t0
+        t0 = _t.perf_counter()
+        result = walk_forward(fr, 90, 30, map_fn=task_map(name, workers=2), **kw)
+        seconds = _t.perf_counter() - t0
+        t0 = _t.perf_counter()
+        run_tasks(abs, range(200), executor=name, workers=2)
+        per_task_ms = (_t.perf_counter() - t0) / 200 * 1000
+        out[name] = {"seconds": round(seconds, 2), "start_seconds": round(start, 2),
+                     "speedup_vs_serial": round(out["serial_seconds"] / seconds, 2),
+                     "overhead_per_task_ms": round(per_task_ms, 2), "identical": same(result)}
+        if name == "ray":
+            ray.shutdown()
+        elif cluster is not None:
+            client.close()
+            cluster.close()
+    return out
+
+
+def scale_rates(child, workdir: Path) -> dict:
+    """Trials/s per storage, measured one after the other (ratios hold better than seconds on
+    a shared machine)."""
+    from equity_factors.testing.postgres import TemporaryPostgres
+
+    rates: dict = {}
+    with TemporaryPostgres() as pg:
+        for kind, url in (("default", ""), ("journal", f"journal:{workdir / 'bench.journal'}"),
+                          ("sqlite", f"sqlite:///{workdir / 'bench.db'}"),
+                          ("postgresql", pg.url)):
+            for workers in ((1,) if kind == "sqlite" else (1, 2)):
+                for p in workdir.glob("bench.journal*"):
+                    p.unlink()
+                (workdir / "bench.db").unlink(missing_ok=True)
+                rates[f"{kind}_{workers}"] = {
+                    **child("storage_rate", kind, str(workers), url, str(workdir)),
+                    "storage": kind}
+    return rates
+
+
+def section_scale(child, workdir: Path) -> dict:
+    home = workdir / "optimize-home"
+    return {"trials_per_second": scale_rates(child, workdir),
+            "walk_forward_vs_floor": child("walk_forward_vs_floor", str(home)),
+            "executors": child("executors_walk", str(home))}
+
+
+SECTIONS["scale"] = section_scale

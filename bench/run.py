@@ -45,7 +45,7 @@ def machine() -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run")
     parser.add_argument("--only", default="store,factors,optimize,backtest,backtest_workflow,"
-                        "report,routine")
+                        "report,routine,scale")
     parser.add_argument("--output", default="bench/results.json")
     parser.add_argument("--workdir", default=None, help="where to put the benchmark stores")
     args = parser.parse_args(argv)

@@ -115,12 +115,53 @@ def routine_rows(r: dict) -> list[tuple[str, str, str]]:
     ]
 
 
+def render_scale(results: dict) -> str:
+    """The ``scale`` section: trials/s per storage, walk-forward vs the floor, executors."""
+    sc = results["scale"]
+    r = sc["trials_per_second"]
+    names = {"default": "embedded default (in memory + trial cache; 2 workers = 2 folds at "
+                        "once)", "journal": "journal file (`journal:FILE`)",
+             "sqlite": "SQLite (`sqlite:///FILE.db`)", "postgresql": "PostgreSQL 15, loopback"}
+    rows = ["| storage | 1 worker | 2 workers |", "|---|---|---|"]
+    for kind, label in names.items():
+        one, two = r.get(f"{kind}_1"), r.get(f"{kind}_2")
+        rows.append(f"| {label} | {one['trials_per_second']:.0f} trials/s | "
+                    + (f"{two['trials_per_second']:.0f} trials/s |" if two else "- |"))
+    w = sc["walk_forward_vs_floor"]
+    rows += ["", "| walk-forward SYN1000, 12 PCA factors, "
+             f"{w['folds']} folds x 200 trials | seconds | x floor |", "|---|---|---|",
+             f"| floor: Optuna TPE alone, {w['folds']} x 200 trivial trials in memory "
+             f"({w['floor_trials_per_second']:.0f} trials/s) | {w['floor_seconds']:.1f} | 1 |",
+             f"| default storage: factor fit + optimization (factors {w['factors_seconds']:.1f} "
+             f"s) | {w['seconds_excluding_data_load']:.1f} | {w['ratio_to_floor']:.2f} |",
+             f"| default storage: optimization only | {w['optimize_seconds']:.1f} | "
+             f"{w['optimize_ratio_to_floor']:.2f} |",
+             f"| previous default (journal file): optimization only | "
+             f"{w['journal_file_optimize_seconds']:.1f} | {w['journal_file_ratio_to_floor']:.2f} |",
+             f"| rerun, every fold from the trial cache | "
+             f"{w['rerun_from_trial_cache_seconds']:.1f} | - |"]
+    e = sc["executors"]
+    rows += ["", f"| walk-forward {e['folds']} folds x 200 trials, 2 workers | seconds | "
+             "speed-up vs serial | start | overhead per task | identical |",
+             "|---|---|---|---|---|---|",
+             f"| serial | {e['serial_seconds']:.1f} | 1 | - | - | - |"]
+    for name in ("local", "ray", "dask"):
+        x = e[name]
+        rows.append(f"| {name} | {x['seconds']:.1f} | {x['speedup_vs_serial']:.2f}x | "
+                    f"{x['start_seconds']:.1f} s | {x['overhead_per_task_ms']:.1f} ms | "
+                    f"{'yes' if x['identical'] else 'NO'} |")
+    return "\n".join(rows)
+
+
 def main() -> int:
     results = json.loads((ROOT / "bench" / "results.json").read_text())
     readme = ROOT / "README.md"
     text = readme.read_text()
     new = re.sub(r"(<!-- bench-table -->\n).*?(\n\n## )", lambda mt: mt.group(1) + render(results)
                  + mt.group(2), text, count=1, flags=re.S)
+    if "scale" in results:
+        new = re.sub(r"(<!-- scale-table -->\n).*?(\n\n## )", lambda mt: mt.group(1)
+                     + render_scale(results) + mt.group(2), new, count=1, flags=re.S)
     readme.write_text(new)
     print(render(results))
     return 0

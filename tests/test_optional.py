@@ -31,6 +31,6 @@ def test_a_broken_import_inside_an_installed_extra_is_not_hidden(tmp_path, monke
 
 
 def test_only_declared_extras():
-    assert set(EXTRAS) == {"torch", "streamlit", "plotly"}
+    assert set(EXTRAS) == {"torch", "streamlit", "plotly", "ray", "distributed"}
     with pytest.raises(KeyError):
         require("numpy")

@@ -15,6 +15,8 @@ EXTRAS: dict[str, tuple[str, str]] = {
                                         "torch==2.13.0 for the CPU build)"),
     "streamlit": ("the dashboard", "pip install 'equity-factors[dashboard]'"),
     "plotly": ("interactive charts", "pip install 'equity-factors[dashboard]'"),
+    "ray": ("--executor ray", "pip install 'equity-factors[distributed]'"),
+    "distributed": ("--executor dask", "pip install 'equity-factors[distributed]'"),
 }
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from equity_factors.distributed.executor import EXECUTORS
 from equity_factors.types import (
     FACTOR_METHODS,
     FILLS,
@@ -159,9 +160,22 @@ COMMAND_FLAGS: dict[str, dict[str, Flag]] = {
                             default=30, type=int),
         "max_folds": Flag(("--max-folds",), "max_folds", "keep the latest N complete folds of "
                           "the anchored grid", default=20, type=int),
-        "storage": Flag(("--storage",), "storage", "Optuna storage URL, e.g. sqlite:///study.db "
-                        "or postgresql://... to share a study between machines (default: a "
-                        "journal file in the data dir)", metavar="URL"),
+        "storage": Flag(("--storage",), "storage", "a shared Optuna study: "
+                        "postgresql+psycopg2://USER:PASSWORD@HOST:PORT/DB (several machines), "
+                        "journal:FILE (several processes of one machine) or sqlite:///FILE.db; "
+                        "each worker adds --trials trials per fold (default: in memory, "
+                        "finished folds cached in the data dir)", metavar="URL"),
+        "study": Flag(("--study",), "study", "study name in --storage (walk-forward: one study "
+                      "per fold, NAME-fold-<j>); the same name on another machine joins it "
+                      "(default: derived from the data and settings)", metavar="NAME"),
+        "workers": Flag(("--workers",), "workers", "worker processes: with --storage each adds "
+                        "--trials trials to the shared studies; without, walk-forward folds "
+                        "run in parallel", default=1, type=int),
+        "executor": Flag(("--executor",), "executor", "where the workers run: local processes, "
+                         "a Ray or a Dask cluster", default="local", choices=EXECUTORS),
+        "address": Flag(("--address",), "address", "the Ray (ray://HOST:10001, HOST:6379) or "
+                        "Dask (tcp://HOST:8786) cluster to join (default: start a local one "
+                        "with --workers CPUs)", metavar="ADDR"),
         "n_jobs": Flag(("--n-jobs",), "n_jobs", "parallel Optuna workers", default=1, type=int),
         "seed": Flag(("--seed",), "seed", "random seed", default=42, type=int),
         "namer": _NAMER,

@@ -36,7 +36,8 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         trials=args.trials, walk_forward=args.walk_forward, train_window=args.train_window,
         test_window=args.test_window, max_folds=args.max_folds,
         lookback=252 if args.lookback is None else args.lookback,
-        storage=args.storage, n_jobs=args.n_jobs, seed=args.seed, namer=namer(args))
+        storage=args.storage, study=args.study, workers=args.workers, executor=args.executor,
+        address=args.address, n_jobs=args.n_jobs, seed=args.seed, namer=namer(args))
     with progress_factory() as progress:
         ctx = context(args, progress)
         out = optimize(ctx, request, argv=args.argv, export_weights=args.export_weights,
@@ -48,6 +49,10 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     console.print(f"{out.fit.universe.label}: {out.fit.result.method} factors "
                   f"({out.fit.result.n_factors}), {request.technique}, "
                   f"{fitting}")
+    if request.storage:
+        opt = out.results["optimization"]
+        console.print(f"study {opt['study_name']} on {opt['storage']}: "
+                      f"{out.results['overfitting']['n_trials']} trials in all")
     console.print(table(out.weights.set_index("factor"), title="Factor weights"))
     if request.walk_forward:
         console.print(table(result.fold_table()[["test_start", "test_end", "in_sample_sharpe",
@@ -99,7 +104,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     g = p.add_argument_group("optimization")
     add_flags(g, "optimize", ["technique", "methods", "objective", "search", "long_only",
                               "trials", "lookback", "walk_forward", "train_window",
-                              "test_window", "max_folds", "seed", "storage", "n_jobs"])
+                              "test_window", "max_folds", "seed", "n_jobs"])
+    g = p.add_argument_group("more than one process or machine")
+    add_flags(g, "optimize", ["storage", "study", "workers", "executor", "address"])
     g = p.add_argument_group("outputs")
     g.add_argument("--export-weights", metavar="CSV", help="write the factor weights here")
     g.add_argument("--output", metavar="JSON",

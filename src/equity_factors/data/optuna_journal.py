@@ -95,3 +95,65 @@ def _remove_created() -> None:
         for p in (path, path.with_name(path.name + ".lock")):
             with contextlib.suppress(OSError):
                 p.unlink()
+
+
+#: ``--storage`` URL prefixes, and what they open.
+STORAGE_KINDS = ("postgresql", "mysql", "sqlite", "journal")
+
+
+def open_storage(url: str) -> Any:
+    """The Optuna storage of a ``--storage`` URL, opened once per process.
+
+    ``postgresql[+driver]://user:password@host:port/db`` and ``mysql+pymysql://...`` (several
+    machines), ``sqlite:///file.db`` (one process at a time), ``journal:PATH`` (an Optuna
+    journal file: several processes of one machine). An unreachable or malformed URL raises a
+    :class:`UserError` with the password hidden.
+    """
+    import warnings
+
+    import optuna
+
+    from equity_factors._urls import redact_text, redact_url
+    from equity_factors.errors import UserError
+
+    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
+    if scheme not in STORAGE_KINDS:
+        raise UserError(f"--storage {redact_url(url)!r} is not a storage URL; use "
+                        "postgresql+psycopg2://USER:PASSWORD@HOST:PORT/DB, sqlite:///FILE.db or "
+                        "journal:FILE")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if scheme == "journal":
+                from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+
+                path = url.split(":", 1)[1]
+                path = path[2:] if path.startswith("//") else path
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                return optuna.storages.JournalStorage(
+                    JournalFileBackend(path, lock_obj=JournalFileOpenLock(path)))
+            return _rdb_storage(optuna, url)
+    except ModuleNotFoundError as exc:
+        raise UserError(f"--storage {redact_url(url)!r} needs the Python driver {exc.name}: "
+                        "pip install 'equity-factors[distributed]' (psycopg2-binary)") from None
+    except Exception as exc:  # SQLAlchemy/driver errors of many types
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise UserError(f"cannot open the Optuna storage {redact_url(url)!r} "
+                        f"({redact_text(first, url)}); check the URL and that the server "
+                        "runs") from None
+
+
+def _rdb_storage(optuna: Any, url: str, attempts: int = 6) -> Any:
+    """``RDBStorage(url)``, retried when another worker is creating Optuna's tables in the
+    same fresh database at the same moment (PostgreSQL answers "duplicate key" or "already
+    exists" to the loser of that race)."""
+    for attempt in range(attempts):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
+        except Exception as exc:
+            text = str(exc).lower()
+            racing = "duplicate key" in text or "already exists" in text
+            if not racing or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover

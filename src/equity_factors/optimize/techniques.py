@@ -55,12 +55,13 @@ import warnings
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from equity_factors._random import SeedLike, check_random_state
+from equity_factors._urls import redact_text, redact_url
 from equity_factors.errors import ParameterError, UserError
 from equity_factors.metrics import _calmar_array, _sharpe_array, _sortino_array
 from equity_factors.optimize.weighting import compute_weights, resolve_method
@@ -83,6 +84,7 @@ __all__ = [
     "OptimizationResult",
     "Search",
     "Technique",
+    "TrialCheckpoint",
     "objective_gradient",
     "optimize_weights",
     "resolve_option",
@@ -92,6 +94,8 @@ DEFAULT_METHODS: tuple[WeightingMethod, ...] = ("sharpe", "momentum", "risk_pari
 
 #: Fewest complete rows a train window may have.
 MIN_TRAIN_ROWS = 10
+#: Bumped whenever the trials a seed gives change, so old checkpoints are not reused.
+CHECKPOINT_VERSION = 1
 _BAD = -1e6  # what the searchers see for an undefined objective (NaN): finite, never best
 
 
@@ -375,20 +379,71 @@ def _param_names(problem: _Problem, methods: Sequence[str], factors: Sequence[st
     return names
 
 
+class TrialCheckpoint(Protocol):
+    """Where finished in-memory studies are kept so a rerun does not redo them.
+
+    ``load(key)`` returns the parameters of a finished study's trials (n_trials, n_params), or
+    None; ``save(key, names, params)`` records them. Keys are digests of everything the trials
+    depend on (the train window's numbers, the settings, the seed, the Optuna version), so a
+    checkpoint can never hand back trials of another problem. The implementation (files in the
+    data directory) lives outside this pure package:
+    :class:`equity_factors.data.trial_cache.TrialCache`.
+    """
+
+    def load(self, key: str) -> np.ndarray | None: ...
+
+    def save(self, key: str, names: Sequence[str], params: np.ndarray) -> None: ...
+
+
+def _study_key(problem: _Problem, names: Sequence[str], n_trials: int, seed: int,
+               optuna_version: str) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for part in (CHECKPOINT_VERSION, optuna_version, problem.search, problem.long_only,
+                 problem.objective, problem.ppy, n_trials, seed, "|".join(names),
+                 problem.r.shape, problem.m.shape):
+        h.update(repr(part).encode())
+        h.update(b"\0")
+    h.update(np.ascontiguousarray(problem.r).tobytes())
+    h.update(np.ascontiguousarray(problem.m).tobytes())
+    return h.hexdigest()[:32]
+
+
+def _replay(problem: _Problem, xs: np.ndarray) -> None:
+    """Record the trials ``xs`` (n_trials, dim) as the problem's evaluations, in one batch.
+
+    Every bayesian result is built this way (fresh, from a checkpoint or from a shared
+    study), so the numbers do not depend on where the trials came from.
+    """
+    problem.params, problem.records, problem.values = [], [], []
+    cb, problem.callback = problem.callback, None
+    problem.evaluate(np.ascontiguousarray(xs.T))
+    problem.callback = cb
+
+
 def _run_bayesian(
     problem: _Problem,
     n_trials: int,
     rng: np.random.Generator,
     names: list[str],
-    storage: str | None,
+    storage: Any,
     study_name: str | None,
     n_jobs: int,
+    checkpoint: TrialCheckpoint | None = None,
 ) -> None:
     with _quiet_optuna() as optuna:
         from optuna.distributions import FloatDistribution
         from optuna.trial import TrialState
 
         seed = int(rng.integers(0, 2**31 - 1))
+        key = None
+        if checkpoint is not None and storage is None:
+            key = _study_key(problem, names, n_trials, seed, optuna.__version__)
+            xs = checkpoint.load(key)
+            if xs is not None and xs.shape == (n_trials, len(names)):
+                _replay(problem, xs)
+                return
         sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True)
         try:
             study = optuna.create_study(
@@ -400,18 +455,20 @@ def _run_bayesian(
             )
         except Exception as exc:  # optuna/SQLAlchemy raise several types for a bad URL
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            shown = redact_url(storage) if isinstance(storage, str) else "given"
             raise UserError(
-                f"cannot open the Optuna storage {storage!r} ({first}); pass a valid storage URL "
-                "such as sqlite:///study.db"
+                f"cannot open the Optuna storage {shown!r} ({redact_text(first, storage)}); "
+                "pass a valid storage URL such as sqlite:///study.db"
             ) from None
         dists = {n: FloatDistribution(lo, hi) for n, (lo, hi) in zip(names, problem.bounds())}
-        previous = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if previous and set(previous[0].params) != set(names):
+        previous = study.get_trials(deepcopy=False)
+        done = [t for t in previous if t.state == TrialState.COMPLETE]
+        if done and set(done[0].params) != set(names):
             raise UserError(
                 f"the Optuna study {study.study_name!r} was created for other parameters "
                 "(factors or methods); use a different study name"
             )
-        if not previous:
+        if not previous and n_trials > 0:
             study.enqueue_trial(dict(zip(names, problem.start())))
 
         def params_vector(params: dict[str, float]) -> np.ndarray:
@@ -425,7 +482,7 @@ def _run_bayesian(
             for _ in range(n_trials):
                 trial = study.ask(dists)
                 study.tell(trial, score(params_vector(trial.params)))
-        else:
+        elif n_trials > 0:
 
             def objective(trial: Any) -> float:
                 x = np.array([trial.suggest_float(n, dists[n].low, dists[n].high) for n in names])
@@ -433,14 +490,17 @@ def _run_bayesian(
 
             study.optimize(objective, n_trials=n_trials, n_jobs=n_jobs)
 
-        if storage is not None:
-            # A shared study: every completed trial counts, whoever ran it.
-            trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-            xs = np.array([params_vector(t.params) for t in trials]).T
-            problem.params, problem.records, problem.values = [], [], []
-            cb, problem.callback = problem.callback, None
-            problem.evaluate(xs)
-            problem.callback = cb
+        # Every completed trial of the study counts, whoever ran it (a shared study), in
+        # trial-number order.
+        trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if not trials:
+            raise UserError(
+                f"the Optuna study {study.study_name!r} has no finished trial yet; run eqf "
+                "optimize with --trials 1 or more on it first")
+        xs = np.array([params_vector(t.params) for t in trials], dtype=float)
+        _replay(problem, xs)
+        if key is not None:
+            checkpoint.save(key, names, xs)  # type: ignore[union-attr]
 
 
 def _run_differential(problem: _Problem, n_trials: int, rng: np.random.Generator) -> None:
@@ -596,6 +656,7 @@ def optimize_weights(
     *,
     periods_per_year: int = 252,
     max_kept_trials: int = 256,
+    checkpoint: TrialCheckpoint | None = None,
 ) -> OptimizationResult:
     """Find the factor weights that maximize the objective on a train window.
 
@@ -609,16 +670,18 @@ def optimize_weights(
         (see :data:`equity_factors.optimize.weighting.WEIGHTING_METHODS`).
     objective : {"sharpe", "sortino", "calmar"}, default "sharpe"
     n_trials : int, default 200
-        Budget of objective evaluations (DE may use slightly fewer or, below 5, more).
+        Budget of objective evaluations (DE may use slightly fewer or, below 5, more). With a
+        ``storage``: the trials this call adds to the study (0 reads the study as it stands).
     random_state : int, Generator or None
         Seed; the same seed gives the same weights (``n_jobs=1``).
     search : {"blend", "direct", "both"}, default "blend"
         What is searched; see the module docstring.
     long_only : bool, default False
         Forbid negative factor weights (and use the long-only variants of all methods).
-    storage : str, optional
-        Optuna storage URL (``bayesian`` only), e.g. ``sqlite:///study.db``; None keeps the study
-        in memory.
+    storage : str or optuna storage, optional
+        Optuna storage URL (``bayesian`` only), e.g. ``postgresql+psycopg2://...``; None keeps
+        the study in memory. With a storage the result is built from every completed trial of
+        the study (other processes' too), as it stands when this call's trials are done.
     study_name : str, optional
         Optuna study name; an existing study with this name is continued.
     n_jobs : int, default 1
@@ -629,6 +692,10 @@ def optimize_weights(
     periods_per_year : int, default 252
     max_kept_trials : int, default 256
         Cap on the distinct trials whose returns are kept in ``trial_returns``.
+    checkpoint : TrialCheckpoint, optional
+        ``bayesian`` without a storage: a finished study found there is reused (same trials,
+        same result) and a new one is saved there, so an interrupted walk-forward resumes at
+        its first unfinished fold.
 
     Returns
     -------
@@ -637,7 +704,7 @@ def optimize_weights(
     tech = resolve_option(technique, TECHNIQUES, "optimization technique")
     obj = resolve_option(objective, OBJECTIVES, "objective")
     srch = resolve_option(search, SEARCHES, "search space")
-    if int(n_trials) < 1:
+    if int(n_trials) < (0 if storage is not None and tech == "bayesian" else 1):
         raise ParameterError(f"n_trials must be at least 1, got {n_trials}",
                              "n_trials", scope="optimizer")
     if int(n_jobs) < 1:
@@ -679,7 +746,7 @@ def optimize_weights(
         factor_labels = [str(c) for c in window.columns]
         _run_bayesian(
             problem, n_trials, rng, _param_names(problem, names, factor_labels), storage,
-            study_name, n_jobs,
+            study_name, n_jobs, checkpoint,
         )
     elif tech == "differential":
         _run_differential(problem, n_trials, rng)

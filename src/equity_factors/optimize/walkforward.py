@@ -14,7 +14,7 @@ previous close to its close), which keeps every number point in time.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -28,7 +28,8 @@ from equity_factors.optimize.overfitting import OverfittingReport, overfitting_r
 from equity_factors.optimize.techniques import MIN_TRAIN_ROWS, OptimizationResult
 from equity_factors.window_cache import WindowCache
 
-__all__ = ["FoldResult", "WalkForwardResult", "fold_grid", "single_fit", "walk_forward"]
+__all__ = ["FoldResult", "FoldTask", "WalkForwardResult", "fold_grid", "run_fold_task",
+           "single_fit", "walk_forward"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -165,70 +166,95 @@ def _prepare(factor_returns: pd.DataFrame) -> pd.DataFrame:
     return data
 
 
-def _run_fold(
-    data: pd.DataFrame,
-    fold: int,
-    train: slice,
-    test: slice | None,
-    random_state: SeedLike,
-    study_name: str | None,
-    base_done: int,
-    total: int,
-    callback: Callable[[int, int], None] | None,
-    periods_per_year: int,
-    optimize_kwargs: dict[str, Any],
-    partial: bool = False,
-    window_cache: WindowCache | None = None,
-) -> FoldResult:
-    n_trials = int(optimize_kwargs.get("n_trials", 200))
+@dataclass(frozen=True, eq=False)
+class FoldTask:
+    """Everything one fold needs, picklable: its rows, seed and optimizer settings.
 
-    def fold_callback(i: int, n: int) -> None:
-        if callback is not None:
-            callback(base_done + min(i, n_trials), total)
+    A fold is computed by :func:`run_fold_task` from this alone, so folds can run in other
+    processes or machines (``walk_forward(map_fn=...)``) with the same result as in this one.
+    """
 
-    train_data = data.iloc[train]
+    fold: int
+    train: pd.DataFrame
+    test: pd.DataFrame | None
+    random_state: SeedLike
+    study_name: str | None
+    periods_per_year: int
+    optimize_kwargs: dict[str, Any]
+    partial: bool = False
+    callback: Callable[[int, int], None] | None = None  # only in this process (serial map)
+    window_cache: WindowCache | None = None  # only in this process (serial map)
+
+
+def run_fold_task(task: FoldTask) -> FoldResult:
+    """Optimize one fold's weights on its train rows and apply them to its test rows."""
+    ppy = task.periods_per_year
+    train_data = task.train
     opt = optimize_cached(
         train_data,
-        window_cache,
-        random_state=_fold_seed(random_state, fold),
-        study_name=study_name,
-        callback=fold_callback if callback is not None else None,
-        periods_per_year=periods_per_year,
-        **optimize_kwargs,
+        task.window_cache,
+        random_state=task.random_state,
+        study_name=task.study_name,
+        callback=task.callback,
+        periods_per_year=ppy,
+        **task.optimize_kwargs,
     )
-    if test is not None:
-        test_data = data.iloc[test]
+    if task.test is not None:
+        test_data = task.test
         oos = pd.Series(
             test_data.fillna(0.0).to_numpy() @ opt.weights.reindex(test_data.columns).to_numpy(),
             index=test_data.index,
             name="portfolio",
         )
         if len(test_data):
-            oos_sr = float(sharpe_ratio(oos, periods_per_year=periods_per_year))
+            oos_sr = float(sharpe_ratio(oos, periods_per_year=ppy))
             test_start, test_end = test_data.index[0], test_data.index[-1]
         else:  # the trailing fold trained up to the last row: weights for the next day
             oos_sr, test_start, test_end = np.nan, None, None
     else:
         oos = pd.Series(dtype=float, name="portfolio")
         oos_sr, test_start, test_end = np.nan, None, None
-    if callback is not None:
-        callback(base_done + n_trials, total)
     return FoldResult(
-        fold=fold,
+        fold=task.fold,
         train_start=train_data.index[0],
         train_end=train_data.index[-1],
         test_start=test_start,
         test_end=test_end,
         weights=opt.weights,
         method_blend=opt.method_blend,
-        in_sample_sharpe=float(
-            sharpe_ratio(opt.in_sample_returns, periods_per_year=periods_per_year)
-        ),
+        in_sample_sharpe=float(sharpe_ratio(opt.in_sample_returns, periods_per_year=ppy)),
         out_of_sample_sharpe=oos_sr,
         out_of_sample_returns=oos,
         optimization=opt,
-        partial=partial,
+        partial=task.partial,
     )
+
+
+def _run_folds(tasks: list[FoldTask], n_trials: int,
+               callback: Callable[[int, int], None] | None,
+               map_fn: Callable[..., Any] | None) -> list[FoldResult]:
+    """Run the fold tasks serially (progress per trial) or through ``map_fn`` (per fold)."""
+    total = len(tasks) * n_trials
+    if map_fn is None:
+        out = []
+        for i, task in enumerate(tasks):
+            if callback is not None:
+                base = i * n_trials
+
+                def fold_callback(done: int, n: int, base: int = base) -> None:
+                    callback(base + min(done, n_trials), total)
+
+                task = replace(task, callback=fold_callback)
+            out.append(run_fold_task(task))
+            if callback is not None:
+                callback((i + 1) * n_trials, total)
+        return out
+    out = []
+    for i, result in enumerate(map_fn(run_fold_task, tasks)):
+        out.append(result)
+        if callback is not None:
+            callback((i + 1) * n_trials, total)
+    return out
 
 
 def _collect(
@@ -300,6 +326,7 @@ def walk_forward(
     callback: Callable[[int, int], None] | None = None,
     periods_per_year: int = 252,
     window_cache: WindowCache | None = None,
+    map_fn: Callable[..., Any] | None = None,
     **optimize_kwargs: Any,
 ) -> WalkForwardResult:
     """Optimize weights on each train window and apply them to the following test window.
@@ -322,15 +349,22 @@ def walk_forward(
     random_state : int, Generator or None
         Each fold gets its own seed derived from it and the fold's grid index.
     study_name : str, optional
-        Optuna study name prefix; fold j uses ``f"{study_name}-fold{j:03d}"``.
+        Optuna study name prefix; fold j uses ``f"{study_name}-fold-{j}"``.
     callback : callable(i, n), optional
-        Progress over all folds' trials: ``i`` done of ``n = n_folds * n_trials``.
+        Progress over all folds' trials: ``i`` done of ``n = n_folds * n_trials`` (after each
+        trial when serial, after each fold with ``map_fn``).
     periods_per_year : int, default 252
     window_cache : WindowCache, optional
         Each fold's result is looked up under its train data's digest, the parameters and the
         fold's seed, so new rows reuse every earlier fold bit for bit. Pass one only when the
         study is the fold's own (no ``storage`` shared with other processes); with
         ``n_jobs > 1`` it is not used.
+    map_fn : callable(fn, tasks) -> iterable, optional
+        How the folds are run: ``None`` runs them one after the other here; an executor's map
+        (e.g. ``equity_factors.distributed.task_map("local", workers=2)``) runs
+        :func:`run_fold_task` on each :class:`FoldTask` elsewhere and must yield the results
+        in task order. Folds are independent and seeded by their grid index, so the result is
+        the same whichever map runs them.
     **optimize_kwargs
         Passed to :func:`~equity_factors.optimize.techniques.optimize_weights` (``technique``,
         ``methods``, ``objective``, ``n_trials``, ``search``, ``long_only``, ``storage``,
@@ -365,14 +399,14 @@ def walk_forward(
         complete = complete[-int(max_folds):]
     chosen = complete + [g for g in grid if g[3]]
     n_trials = int(optimize_kwargs.get("n_trials", 200))
-    total = len(chosen) * n_trials
-    folds = []
-    for i, (j, train, test, partial) in enumerate(chosen):
-        name = f"{study_name}-fold{j:03d}" if study_name else None
-        folds.append(
-            _run_fold(data, j, train, test, random_state, name, i * n_trials, total, callback,
-                      periods_per_year, optimize_kwargs, partial, window_cache)
-        )
+    tasks = [
+        FoldTask(j, data.iloc[train], data.iloc[test], _fold_seed(random_state, j),
+                 f"{study_name}-fold-{j}" if study_name else None, periods_per_year,
+                 dict(optimize_kwargs), partial,
+                 window_cache=window_cache if map_fn is None else None)
+        for j, train, test, partial in chosen
+    ]
+    folds = _run_folds(tasks, n_trials, callback, map_fn)
     return _collect("walk_forward", folds, data.columns, train_window, test_window,
                     periods_per_year)
 
@@ -408,9 +442,8 @@ def single_fit(
                                  "lookback", scope="optimizer")
         data = data.iloc[-int(lookback):]
     n_trials = int(optimize_kwargs.get("n_trials", 200))
-    fold = _run_fold(
-        data, 0, slice(0, len(data)), None, random_state, study_name, 0, n_trials, callback,
-        periods_per_year, optimize_kwargs,
-    )
+    task = FoldTask(0, data, None, random_state, study_name, periods_per_year,
+                    dict(optimize_kwargs))
+    fold = _run_folds([task], n_trials, callback, None)[0]
     return _collect("single_fit", [fold], data.columns, len(data), None, periods_per_year)
 

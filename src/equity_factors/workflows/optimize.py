@@ -13,9 +13,13 @@ from typing import Any
 import pandas as pd
 
 from equity_factors import __version__
+from equity_factors._urls import redact_text, redact_url
+from equity_factors.data.optuna_journal import open_storage
 from equity_factors.data.outputs import csv_bytes, json_bytes
 from equity_factors.data.results import RESULTS_SCHEMA, RESULTS_SCHEMA_VERSION
 from equity_factors.data.runs import Run
+from equity_factors.data.trial_cache import TrialCache
+from equity_factors.distributed import check_executor, run_tasks, task_map
 from equity_factors.errors import UserError
 from equity_factors.metrics import performance_summary
 from equity_factors.optimize import WalkForwardResult, single_fit, walk_forward
@@ -51,6 +55,10 @@ class OptimizeRequest(Request):
     max_folds: int = 20
     lookback: int = 252
     storage: str | None = None
+    study: str | None = None
+    workers: int = 1
+    executor: str = "local"
+    address: str | None = None
     n_jobs: int = 1
     seed: int = 42
     namer: Namer | None = None
@@ -64,6 +72,17 @@ class OptimizeRequest(Request):
             raise UserError("--max-folds must be at least 1")
         if self.n_jobs < 1:
             raise UserError("--n-jobs must be at least 1")
+        check_executor(self.executor, self.address, self.workers)
+        if self.study and not self.storage:
+            raise UserError("--study names a study in a shared --storage; pass --storage URL "
+                            "too (e.g. postgresql+psycopg2://USER@HOST:5432/DB)")
+        if self.storage and self.technique.lower() != "bayesian":
+            raise UserError("--storage holds Optuna trials: it needs --technique bayesian")
+        if not self.storage and not self.walk_forward and (
+                self.workers > 1 or self.executor.lower() != "local"):
+            raise UserError("a single fit is one study: --workers and --executor need "
+                            "--walk-forward (folds in parallel) or --storage (trials in "
+                            "parallel on a shared study)")
 
 
 @dataclass(frozen=True)
@@ -77,11 +96,52 @@ class OptimizeOutcome:
     names: pd.DataFrame | None = None
 
 
-def default_storage(ctx: Context) -> Any:
-    """Optuna storage kept in the data directory: an append-only journal file (fast, no server)."""
-    from equity_factors.data.optuna_journal import journal_storage
+def study_name_for(fit: FactorFit, request: OptimizeRequest) -> str:
+    """The study a ``--storage`` run uses without ``--study``: a digest of the data and of the
+    settings, so the same command on another machine (same data) joins the same study."""
+    import hashlib
 
-    return journal_storage(ctx.data_dir)  # one journal per run, removed afterwards
+    keep = {k: v for k, v in request.to_dict().items()
+            if k not in ("storage", "study", "workers", "executor", "address", "n_jobs",
+                         "namer", "seed")}
+    text = json_bytes({"fingerprint": fit.panel.fingerprint, "request": keep})
+    return "eqf-" + hashlib.sha256(text).hexdigest()[:12]
+
+
+@dataclass(frozen=True, eq=False)
+class TrialsTask:
+    """One worker's share of a shared study: add ``n_trials`` trials to each fold's study.
+
+    Picklable: it travels to a local process, a Ray or a Dask worker with the factor returns
+    (dates x factors, small), which every worker needs; nothing else is read there.
+    """
+
+    factor_returns: pd.DataFrame
+    storage: str
+    study: str
+    walk_forward: bool
+    train_window: int
+    test_window: int
+    max_folds: int
+    lookback: int
+    options: dict[str, Any]
+
+
+def add_trials(task: TrialsTask, callback: Callable[[int, int], None] | None = None) -> int:
+    """Add ``task.options["n_trials"]`` trials to the task's study (per fold); returns the
+    trials added. Each worker samples with fresh entropy: trials of a shared study come from
+    several workers in an order no seed fixes."""
+    from equity_factors.data.optuna_journal import open_storage
+
+    storage = open_storage(task.storage)
+    kwargs = dict(task.options, storage=storage, random_state=None, study_name=task.study,
+                  callback=callback)
+    if task.walk_forward:
+        result = walk_forward(task.factor_returns, task.train_window, task.test_window,
+                              max_folds=task.max_folds, **kwargs)
+    else:
+        result = single_fit(task.factor_returns, task.lookback, **kwargs)
+    return len(result.folds) * int(task.options["n_trials"])
 
 
 def _frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -106,7 +166,9 @@ def optimize(ctx: Context, request: OptimizeRequest, *, argv: list[str],
              progress=None) -> OptimizeOutcome:
     """Fit factors out of sample, optimize their weights, and write weights + results JSON."""
     request.validate()
-    run = Run(ctx.data_dir, "optimize", argv, {})
+    if request.storage:  # fail on a bad URL before any work
+        open_storage(request.storage)
+    run = Run(ctx.data_dir, "optimize", [redact_text(a, request.storage) for a in argv], {})
     with open_window_cache(ctx) as cache:
         return _optimize(ctx, request, run, cache, export_weights, output,
                          factor_names_output, progress)
@@ -118,12 +180,12 @@ def _optimize(ctx: Context, request: OptimizeRequest, run: Run, cache: WindowCac
     fit = fit_factors(ctx, request.factors, window_cache=cache)
     run.lap("factors")
     factor_returns = fit.result.factor_returns.dropna(how="all")
-    storage = request.storage if request.storage else default_storage(ctx)
-    study = f"eqf-{run.run_id}"
+    executor = check_executor(request.executor, request.address, request.workers)
+    parallel = request.workers > 1 or executor != "local"
     common: dict[str, Any] = dict(technique=request.technique, methods=request.methods,
-                  objective=request.objective, n_trials=request.trials,
-                  search=request.search, long_only=request.long_only, storage=storage,
-                  n_jobs=request.n_jobs, random_state=request.seed, study_name=study)
+                                  objective=request.objective, n_trials=request.trials,
+                                  search=request.search, long_only=request.long_only,
+                                  n_jobs=request.n_jobs)
     if request.walk_forward:
         if len(factor_returns) < request.train_window + request.test_window:
             raise UserError(
@@ -132,12 +194,6 @@ def _optimize(ctx: Context, request: OptimizeRequest, run: Run, cache: WindowCac
                 "lower them or widen --start/--end")
         n_complete = (len(factor_returns) - request.train_window) // request.test_window
         n_folds = min(n_complete, request.max_folds) + 1  # + the trailing partial fold
-        result = walk_forward(factor_returns, request.train_window, request.test_window,
-                              max_folds=request.max_folds,
-                              # the default journal is this run's own: its folds are cacheable
-                              window_cache=cache if request.storage is None else None,
-                              callback=_trial_progress(progress, "optimizing folds x trials",
-                                                       n_folds * request.trials), **common)
     else:
         if request.lookback > len(factor_returns):
             raise UserError(
@@ -145,9 +201,46 @@ def _optimize(ctx: Context, request: OptimizeRequest, run: Run, cache: WindowCac
                 "out-of-sample factor returns; lower it or widen --start/--end")
         if len(factor_returns) < min(request.lookback, 20):
             raise UserError("too few out-of-sample factor returns to optimize; widen the period")
+        n_folds = 1
+    study: str | None = None
+    if request.storage:
+        # A shared study: this command's workers add trials to every fold's study, then the
+        # results are built from each study as it stands (other machines' trials included).
+        study = request.study or study_name_for(fit, request)
+        task = TrialsTask(factor_returns, request.storage, study, request.walk_forward,
+                          request.train_window, request.test_window, request.max_folds,
+                          request.lookback, common)
+        if parallel:
+            run_tasks(add_trials, [task] * request.workers, executor=executor,
+                      address=request.address, workers=request.workers)
+        else:
+            add_trials(task, _trial_progress(progress, f"adding trials to study {study}",
+                                             n_folds * request.trials))
+        run.lap("trials")
+        storage = open_storage(request.storage)
+        options: dict[str, Any] = dict(common, n_trials=0, storage=storage, study_name=study,
+                                       random_state=request.seed)
+        map_fn = None
+    else:
+        # In memory (the fastest storage for one process), resumable by the trial cache:
+        # finished folds are kept and replayed by a rerun. A cluster joined by --address
+        # writes no cache (its workers' disks are not this data directory).
+        trials = TrialCache.of(ctx.data_dir) if not request.address else None
+        options = dict(common, random_state=request.seed, checkpoint=trials)
+        map_fn = task_map(executor, request.address, request.workers) if parallel else None
+        if map_fn is None and request.walk_forward:
+            # the run's own in-memory studies: each fold is a point-in-time window result
+            options["window_cache"] = cache
+    shown = None if request.storage else progress  # reading a study needs no progress bar
+    if request.walk_forward:
+        result = walk_forward(factor_returns, request.train_window, request.test_window,
+                              max_folds=request.max_folds, map_fn=map_fn,
+                              callback=_trial_progress(shown, "optimizing folds x trials",
+                                                       n_folds * request.trials), **options)
+    else:
         result = single_fit(factor_returns, request.lookback,
-                            callback=_trial_progress(progress, "optimizing trials",
-                                                     request.trials), **common)
+                            callback=_trial_progress(shown, "optimizing trials",
+                                                     request.trials), **options)
     run.lap("optimize")
     names = names_for(ctx, fit, request.namer)
     name_of = dict(zip(names["factor"], names["name"]))
@@ -190,7 +283,8 @@ def _optimize(ctx: Context, request: OptimizeRequest, run: Run, cache: WindowCac
                          "test_window": request.test_window if request.walk_forward else None,
                          "max_folds": request.max_folds if request.walk_forward else None,
                          "lookback": None if request.walk_forward else request.lookback,
-                         "seed": request.seed, "study_name": study},
+                         "seed": request.seed, "study_name": study,
+                         "storage": redact_url(request.storage) or "memory (trial cache)"},
         "weights": {str(k): float(v) for k, v in current.weights.items()},
         "weights_note": (f"weights of fold {current.fold} (trained {trained}), in force after "
                          f"{current.train_end:%Y-%m-%d}; eqf basket and signals use the fold "
@@ -283,17 +377,6 @@ def _trial_progress(progress: Any, label: str, total: int
         return None
     bar = progress(label, total)
     return lambda i, n: bar(i)
-
-
-def redact_url(url: Any) -> str | None:
-    """A storage URL safe for run records: ``scheme://user:***@host/db`` (passwords hidden)."""
-    import re
-
-    if url is None:
-        return None
-    if not isinstance(url, str):
-        return "custom"
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 def _perf(returns: pd.Series) -> dict[str, float]:
