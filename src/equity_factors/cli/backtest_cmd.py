@@ -26,8 +26,9 @@ SHEET = {"annual_return": "annual return", "annual_volatility": "annual volatili
          "alpha": "alpha (annual)", "information_ratio": "information ratio"}
 
 
-def backtest_request(args: argparse.Namespace):
-    """The :class:`BacktestRequest` of the parsed flags (checked before any data is read)."""
+def backtest_request(args: argparse.Namespace, blend_methods: tuple[str, ...] | None = None):
+    """The :class:`BacktestRequest` of the parsed flags (checked before any data is read);
+    ``blend_methods`` replaces ``--methods`` (``eqf sweep`` uses that flag for its grid)."""
     from equity_factors.backtest.costs import CostModel
     from equity_factors.portfolio import BasketSpec
     from equity_factors.workflows.backtest import BacktestRequest
@@ -47,7 +48,9 @@ def backtest_request(args: argparse.Namespace):
     request = BacktestRequest(
         factors=factor_request(args), strategy=args.strategy, train_size=args.train_size,
         test_size=args.test_size, walks=args.walks, optimize=args.optimize,
-        technique=args.technique, methods=tuple(args.methods), objective=args.objective,
+        technique=args.technique,
+        methods=tuple(blend_methods if blend_methods is not None else args.methods),
+        objective=args.objective,
         search=args.search, long_only=args.long_only, trials=args.trials,
         rebalance=args.rebalance, spec=spec, costs=costs, fill=args.fill, shares=args.shares,
         benchmark=args.benchmark, membership=args.membership, threshold=args.threshold,

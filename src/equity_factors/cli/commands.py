@@ -12,6 +12,7 @@ from equity_factors.cli import (
                                report_cmd,
                                routine_cmd,
                                signals_cmd,
+                               sweep_cmd,
 )
 
 REGISTRY = [
@@ -19,6 +20,7 @@ REGISTRY = [
     optimize_cmd.register,
     basket_cmd.register,
     backtest_cmd.register,
+    sweep_cmd.register,
     signals_cmd.register_signals,
     signals_cmd.register_regime,
     routine_cmd.register,
