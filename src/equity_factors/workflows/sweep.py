@@ -47,7 +47,10 @@ class SweepRequest(Request):
 
     def points(self) -> list[BacktestRequest]:
         """The grid's backtest requests, in table order."""
-        return [replace(self.backtest, factors=replace(self.backtest.factors, method=m,
+        from equity_factors.factors import normalize_method
+
+        return [replace(self.backtest, factors=replace(self.backtest.factors,
+                                                       method=normalize_method(m),
                                                        n_components=int(k),
                                                        lookback=int(lb)))
                 for m, k, lb in itertools.product(self.methods, self.ks, self.lookbacks)]
