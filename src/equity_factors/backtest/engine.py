@@ -343,8 +343,11 @@ def run_engine(
                     cap = costs.volume_cap * vb
                     if whole_shares:
                         cap = np.floor(cap)
-                    sh = np.where(capped, np.sign(q) * np.minimum(np.abs(q), cap), q)
-                    x = np.where(capped, sh * p, d)
+                    # only orders over the cap change: the others fill exactly as wanted (a
+                    # round trip through shares would leave float dust of a sold position)
+                    over = capped & (np.abs(q) > cap)
+                    sh = np.where(over, np.sign(q) * cap, q)
+                    x = np.where(over, sh * p, d)
         ax = np.abs(x)
         traded = float(ax.sum())
         c_comm = c_slip = None

@@ -45,8 +45,14 @@ from equity_factors.optimize.walkforward import fold_grid, walk_forward
 from equity_factors.optimize.weighting import compute_weights, resolve_method
 from equity_factors.portfolio import BasketSpec
 from equity_factors.types import FILLS, STRATEGIES, Strategy
+from equity_factors.window_cache import WindowCache
 from equity_factors.workflows.context import Context
-from equity_factors.workflows.factors import FactorRequest, fit_factors, resolve
+from equity_factors.workflows.factors import (
+    FactorRequest,
+    fit_factors,
+    open_window_cache,
+    resolve,
+)
 from equity_factors.workflows.requests import Request
 
 MEMBERSHIPS = ("point-in-time", "latest")
@@ -330,143 +336,143 @@ def backtest(ctx: Context, request: BacktestRequest, *, argv: list[str],
                         "none (SAMPLE stores closes only); use --fill close")
     _up_front_walks(panel, replace(request, factors=f))
     run = Run(ctx.data_dir, "backtest", argv, request.to_dict())
-    fit = fit_factors(ctx, f, panel=panel, universe=universe)
-    run.lap("factors")
-    factor_returns = fit.result.factor_returns.dropna(how="all")
-    chosen = _walk_grid(len(factor_returns), request)
-    weights_at = _FactorWeights(fit.result.weights_history, fit.result.factor_names)
+    with open_window_cache(ctx) as cache:  # point-in-time fits shared with every command
+        fit = fit_factors(ctx, f, panel=panel, universe=universe, window_cache=cache)
+        run.lap("factors")
+        factor_returns = fit.result.factor_returns.dropna(how="all")
+        chosen = _walk_grid(len(factor_returns), request)
+        weights_at = _FactorWeights(fit.result.weights_history, fit.result.factor_names)
 
-    wf = None
-    if request.strategy == "basket" and request.optimize:
-        bar = ctx.progress("optimizing walks x trials", len(chosen) * request.trials)
-        wf = walk_forward(factor_returns, request.train_size, request.test_size,
-                          max_folds=request.walks, technique=request.technique,
-                          methods=request.methods, objective=request.objective,
-                          n_trials=request.trials, search=request.search,
-                          long_only=request.long_only, storage=None,
-                          random_state=request.seed, callback=lambda i, n: bar(i, total=n))
-        run.lap("optimize")
-    regimes = None
-    if request.strategy == "regime":
-        regimes = _regimes(ctx, request, fit.panel.returns, factor_returns)
-        run.lap("regimes")
-    states = None
-    if request.strategy == "factor-signals":
-        states = _signal_states(factor_returns, request.threshold)
+        wf = None
+        if request.strategy == "basket" and request.optimize:
+            bar = ctx.progress("optimizing walks x trials", len(chosen) * request.trials)
+            wf = walk_forward(factor_returns, request.train_size, request.test_size,
+                              max_folds=request.walks, technique=request.technique,
+                              methods=request.methods, objective=request.objective,
+                              n_trials=request.trials, search=request.search,
+                              long_only=request.long_only, storage=None, window_cache=cache,
+                              random_state=request.seed, callback=lambda i, n: bar(i, total=n))
+            run.lap("optimize")
+        regimes = None
+        if request.strategy == "regime":
+            regimes = _regimes(ctx, request, fit.panel.returns, factor_returns, cache)
+            run.lap("regimes")
+        states = None
+        if request.strategy == "factor-signals":
+            states = _signal_states(factor_returns, request.threshold)
 
-    close = panel.extra["close"].where(panel.extra["close"].notna(), panel.prices)
-    volume = panel.extra.get("volume")
-    info = ctx.store.symbol_info(list(panel.returns.columns))
-    sectors = (info.set_index("symbol")["sector"] if "symbol" in info.columns else info["sector"]
-               ) if "sector" in info else None
-    first_test = factor_returns.index[chosen[0][2].start]
-    members_at, survivorship = _members(ctx, universe.label, request.membership, first_test)
-    walks: list[Walk] = []
-    targets_parts, walk_of_day, notes = [], {}, []
-    fold_by_index = {fr.fold: fr for fr in wf.folds} if wf is not None else {}
-    for j, train, test, partial in chosen:
-        train_days = factor_returns.index[train]
-        test_days = factor_returns.index[test]
-        train_data = factor_returns.iloc[train]
-        days = rebalance_dates(test_days, request.rebalance)
-        if request.strategy == "basket":
-            if wf is not None:
-                fold = fold_by_index[j]
-                theta, train_sr = fold.weights, fold.in_sample_sharpe
+        close = panel.extra["close"].where(panel.extra["close"].notna(), panel.prices)
+        volume = panel.extra.get("volume")
+        info = ctx.store.symbol_info(list(panel.returns.columns))
+        sectors = info.get("sector")  # indexed by symbol
+        first_test = factor_returns.index[chosen[0][2].start]
+        members_at, survivorship = _members(ctx, universe.label, request.membership, first_test)
+        walks: list[Walk] = []
+        targets_parts, walk_of_day, notes = [], {}, []
+        fold_by_index = {fr.fold: fr for fr in wf.folds} if wf is not None else {}
+        for j, train, test, partial in chosen:
+            train_days = factor_returns.index[train]
+            test_days = factor_returns.index[test]
+            train_data = factor_returns.iloc[train]
+            days = rebalance_dates(test_days, request.rebalance)
+            if request.strategy == "basket":
+                if wf is not None:
+                    fold = fold_by_index[j]
+                    theta, train_sr = fold.weights, fold.in_sample_sharpe
+                else:
+                    theta = _blend_weights(train_data, request.methods, request.long_only)
+                    train_sr = float(sharpe_ratio(train_data.fillna(0.0) @ theta))
+                targets, tnotes = basket_targets(days, weights_at, theta, request.spec, close,
+                                                 volume, sectors, members_at)
+                notes += tnotes
+            elif request.strategy == "factor-signals":
+                assert states is not None
+                targets = signal_targets(days, weights_at, states, request.spec.gross_exposure,
+                                         panel.returns.columns)
+                sig = states.shift(1).reindex(train_days).fillna(0.0)
+                active = sig.abs().sum(axis=1)
+                train_r = (sig.mul(train_data.fillna(0.0)).sum(axis=1)
+                           / active.where(active > 0)).fillna(0.0)
+                train_sr = float(sharpe_ratio(train_r))
+                theta = states.shift(1).reindex(test_days).mean().fillna(0.0)  # mean state held
             else:
-                theta = _blend_weights(train_data, request.methods, request.long_only)
-                train_sr = float(sharpe_ratio(train_data.fillna(0.0) @ theta))
-            targets, tnotes = basket_targets(days, weights_at, theta, request.spec, close,
-                                             volume, sectors, members_at)
-            notes += tnotes
-        elif request.strategy == "factor-signals":
-            assert states is not None
-            targets = signal_targets(days, weights_at, states, request.spec.gross_exposure,
-                                     panel.returns.columns)
-            sig = states.shift(1).reindex(train_days).fillna(0.0)
-            active = sig.abs().sum(axis=1)
-            train_r = (sig.mul(train_data.fillna(0.0)).sum(axis=1)
-                       / active.where(active > 0)).fillna(0.0)
-            train_sr = float(sharpe_ratio(train_r))
-            theta = states.shift(1).reindex(test_days).mean().fillna(0.0)  # mean state held
-        else:
-            assert regimes is not None
-            from equity_factors.regime.hmm import regime_allocation, regime_factor_stats
+                assert regimes is not None
+                from equity_factors.regime.hmm import regime_allocation, regime_factor_stats
 
-            stats = regime_factor_stats(train_data, regimes.reindex(train_days),
-                                        request.n_regimes)
-            allocation = regime_allocation(stats)
-            days = days.union(regime_change_days(test_days, regimes))
-            targets, _held = regime_targets(days, weights_at, regimes, allocation,
-                                            request.spec.gross_exposure, panel.returns.columns)
-            theta = allocation.mean(axis=0)  # reported: the allocation averaged over regimes
-            reg_prev = regimes.shift(1).reindex(train_days)
-            alloc_r = [float(train_data.loc[d].fillna(0.0) @ allocation.loc[int(r)])
-                       if pd.notna(r) and int(r) in allocation.index else 0.0
-                       for d, r in reg_prev.items()]
-            train_sr = float(sharpe_ratio(pd.Series(alloc_r, index=train_days)))
-        walks.append(Walk(j, train_days, test_days, partial, theta, train_sr))
-        targets_parts.append(targets)
-        for d in test_days:
-            walk_of_day[d] = j
-    targets = pd.concat(targets_parts).sort_index()
-    targets = targets.loc[~targets.index.duplicated(keep="last")]
-    run.lap("targets")
+                stats = regime_factor_stats(train_data, regimes.reindex(train_days),
+                                            request.n_regimes)
+                allocation = regime_allocation(stats)
+                days = days.union(regime_change_days(test_days, regimes))
+                targets, _held = regime_targets(days, weights_at, regimes, allocation,
+                                                request.spec.gross_exposure, panel.returns.columns)
+                theta = allocation.mean(axis=0)  # reported: the allocation averaged over regimes
+                reg_prev = regimes.shift(1).reindex(train_days)
+                alloc_r = [float(train_data.loc[d].fillna(0.0) @ allocation.loc[int(r)])
+                           if pd.notna(r) and int(r) in allocation.index else 0.0
+                           for d, r in reg_prev.items()]
+                train_sr = float(sharpe_ratio(pd.Series(alloc_r, index=train_days)))
+            walks.append(Walk(j, train_days, test_days, partial, theta, train_sr))
+            targets_parts.append(targets)
+            for d in test_days:
+                walk_of_day[d] = j
+        targets = pd.concat(targets_parts).sort_index()
+        targets = targets.loc[~targets.index.duplicated(keep="last")]
+        run.lap("targets")
 
-    days = factor_returns.index[chosen[0][2].start:chosen[-1][2].stop]
-    returns = panel.returns.reindex(index=days)
-    engine_kwargs = _engine_inputs(panel, request, days, close, volume)
-    # from the close before the first day: a close fill of the first targets trades there
-    engine_returns = panel.returns.reindex(index=engine_kwargs["prices"].index)
-    engine = run_engine(engine_returns, targets.reindex(columns=returns.columns).fillna(0.0),
-                        request.costs, capital=request.spec.capital, **engine_kwargs)
-    run.lap("engine")
-    bench, bench_weights, bench_label = _benchmark_returns(ctx, request, returns, members_at)
-    table = engine.returns.copy()
-    table["benchmark"] = bench.reindex(table.index)
-    attribution = factor_attribution(engine.holdings, returns, weights_at.sequence(),
-                                     table["gross"], table["net"])
-    sector_of = (sectors.reindex(returns.columns).fillna("Unknown") if sectors is not None
-                 else pd.Series("Unknown", index=returns.columns))
-    brinson = brinson_fachler(engine.holdings, bench_weights.reindex(engine.holdings.index),
-                              returns, sector_of)
-    run.lap("attribution")
-    walk_table = _walk_table(walks, table, engine)
-    summary = _summary(request, table, engine, walk_table, wf, bench_label, survivorship,
-                       notes + list(engine.notes))
-    # plain strings (the engine's categoricals carry every ticker of the panel as a category)
-    positions = engine.positions.astype({"ticker": str, "side": str})
-    positions["side"] = positions["side"].str.upper()  # as eqf basket writes it
-    trades = engine.trades.astype({"ticker": str})
-    positions["walk"] = [walk_of_day.get(_first_held(d, days, request.fill), np.nan)
-                         for d in positions["date"]]
-    payloads = {
-        "backtest_returns.csv": csv_bytes(table.reset_index().rename(columns={"index": "date"}),
-                                          index=False, float_format="%.10g"),
-        "backtest_positions.csv": csv_bytes(positions, index=False, float_format="%.10g"),
-        "backtest_trades.csv": csv_bytes(trades, index=False, float_format="%.10g"),
-        "backtest_attribution.csv": csv_bytes(attribution.reset_index(), index=False,
-                                              float_format="%.10g"),
-        "backtest_sector_attribution.csv": csv_bytes(brinson.linked.reset_index(), index=False,
-                                                     float_format="%.10g"),
-        "backtest_walks.csv": csv_bytes(walk_table, index=False, float_format="%.10g"),
-        "backtest_summary.json": json_bytes(summary),
-    }
-    files = {}
-    out = Path(output_dir) if output_dir is not None else None
-    for name, blob in payloads.items():
-        files[name] = run.add(name, blob, None if out is None else out / name)
-    net = summary["net"]
-    run.finish(fingerprint=fit.panel.fingerprint, seed=request.seed,
-               headline={"strategy": request.strategy, "walks": len(walks),
-                         "net_sharpe": net.get("sharpe"), "net_annual_return":
-                         net.get("annual_return"), "verdict": summary["verdict"]})
-    report_path = None
-    if report:
-        report_path = _write_report(ctx, run, out)
-    return BacktestOutcome(request, engine, table, positions, trades, walk_table, attribution,
-                           brinson.linked,
-                           summary, run, files, report_path)
+        days = factor_returns.index[chosen[0][2].start:chosen[-1][2].stop]
+        returns = panel.returns.reindex(index=days)
+        engine_kwargs = _engine_inputs(panel, request, days, close, volume)
+        # from the close before the first day: a close fill of the first targets trades there
+        engine_returns = panel.returns.reindex(index=engine_kwargs["prices"].index)
+        engine = run_engine(engine_returns, targets.reindex(columns=returns.columns).fillna(0.0),
+                            request.costs, capital=request.spec.capital, **engine_kwargs)
+        run.lap("engine")
+        bench, bench_weights, bench_label = _benchmark_returns(ctx, request, returns, members_at)
+        table = engine.returns.copy()
+        table["benchmark"] = bench.reindex(table.index)
+        attribution = factor_attribution(engine.holdings, returns, weights_at.sequence(),
+                                         table["gross"], table["net"])
+        sector_of = (sectors.reindex(returns.columns).fillna("Unknown") if sectors is not None
+                     else pd.Series("Unknown", index=returns.columns))
+        brinson = brinson_fachler(engine.holdings, bench_weights.reindex(engine.holdings.index),
+                                  returns, sector_of)
+        run.lap("attribution")
+        walk_table = _walk_table(walks, table, engine)
+        summary = _summary(request, table, engine, walk_table, wf, bench_label, survivorship,
+                           notes + list(engine.notes))
+        # plain strings (the engine's categoricals carry every ticker of the panel as a category)
+        positions = engine.positions.astype({"ticker": str, "side": str})
+        positions["side"] = positions["side"].str.upper()  # as eqf basket writes it
+        trades = engine.trades.astype({"ticker": str})
+        positions["walk"] = [walk_of_day.get(_first_held(d, days, request.fill), np.nan)
+                             for d in positions["date"]]
+        payloads = {
+            "backtest_returns.csv": csv_bytes(table.reset_index().rename(columns={"index": "date"}),
+                                              index=False, float_format="%.10g"),
+            "backtest_positions.csv": csv_bytes(positions, index=False, float_format="%.10g"),
+            "backtest_trades.csv": csv_bytes(trades, index=False, float_format="%.10g"),
+            "backtest_attribution.csv": csv_bytes(attribution.reset_index(), index=False,
+                                                  float_format="%.10g"),
+            "backtest_sector_attribution.csv": csv_bytes(brinson.linked.reset_index(), index=False,
+                                                         float_format="%.10g"),
+            "backtest_walks.csv": csv_bytes(walk_table, index=False, float_format="%.10g"),
+            "backtest_summary.json": json_bytes(summary),
+        }
+        files = {}
+        out = Path(output_dir) if output_dir is not None else None
+        for name, blob in payloads.items():
+            files[name] = run.add(name, blob, None if out is None else out / name)
+        net = summary["net"]
+        run.finish(fingerprint=fit.panel.fingerprint, seed=request.seed,
+                   headline={"strategy": request.strategy, "walks": len(walks),
+                             "net_sharpe": net.get("sharpe"), "net_annual_return":
+                             net.get("annual_return"), "verdict": summary["verdict"]})
+        report_path = None
+        if report:
+            report_path = _write_report(ctx, run, out)
+        return BacktestOutcome(request, engine, table, positions, trades, walk_table, attribution,
+                               brinson.linked,
+                               summary, run, files, report_path)
 
 
 def _first_held(execution: Any, days: pd.DatetimeIndex, fill: str) -> pd.Timestamp:
@@ -499,7 +505,7 @@ def _engine_inputs(panel: Panel, request: BacktestRequest, days: pd.DatetimeInde
 
 
 def _regimes(ctx: Context, request: BacktestRequest, returns: pd.DataFrame,
-             factor_returns: pd.DataFrame) -> pd.Series:
+             factor_returns: pd.DataFrame, cache: WindowCache) -> pd.Series:
     from equity_factors.regime.hmm import detect_regimes, regime_features
 
     market = returns.mean(axis=1, skipna=True).rename("market")
@@ -513,7 +519,7 @@ def _regimes(ctx: Context, request: BacktestRequest, returns: pd.DataFrame,
                             refit_every=request.regime_refit_every,
                             min_train=request.regime_min_train,
                             n_restarts=request.regime_restarts, random_state=request.seed,
-                            callback=lambda i, n: bar(i, total=n))
+                            window_cache=cache, callback=lambda i, n: bar(i, total=n))
     return result.regimes.reindex(factor_returns.index)
 
 
