@@ -38,8 +38,8 @@ def test_demo_writes_every_stage(tmp_path, capsys):
     for stage in ("data", "discover", "optimize", "basket", "signals", "regime", "backtest",
                   "report"):
         assert stage in printed
-    # the last stage writes the offline report of the latest run and prints its path
+    # the last stage writes the offline report of the backtest and prints its path
     report = out / "report.html"
     assert f"report in {report}" in printed
     text = report.read_text()
-    assert text.startswith("<!DOCTYPE html>") and "eqf demo regime" in text
+    assert text.startswith("<!DOCTYPE html>") and "eqf demo backtest" in text

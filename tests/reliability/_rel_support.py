@@ -82,6 +82,16 @@ def assert_cache_entries_whole(data_dir: Path) -> None:
     if not root.exists():
         return
     for namespace in root.iterdir():
+        if namespace.is_file():  # the per-window cache: one SQLite file, whole after a kill
+            if namespace.suffix == ".sqlite":
+                import sqlite3
+
+                conn = sqlite3.connect(f"file:{namespace}?mode=ro", uri=True)
+                try:
+                    assert conn.execute("PRAGMA quick_check").fetchone()[0] == "ok", namespace
+                finally:
+                    conn.close()
+            continue
         for entry in namespace.iterdir():
             if not entry.name.startswith("."):
                 assert (entry / "meta.json").is_file(), entry
