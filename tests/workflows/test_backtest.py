@@ -146,3 +146,20 @@ def test_survivorship_point_in_time_membership_against_todays_holdings(tmp_path)
     for date, group in pit.positions.groupby("date"):
         snap = ctx.store.holdings("SYN60", as_of=f"{pd.Timestamp(date):%Y-%m-%d}")
         assert set(group["ticker"]) <= set(snap["symbol"])
+    # an ETF known only by today's holdings (as from Alpha Vantage): biased, said so, and the
+    # stocks the symbol table knows delisted before that snapshot are counted in until then
+    last = ctx.store.holdings("SYN60")
+    ctx.store.write_holdings("LATE", last[["symbol", "weight"]], as_of=str(last["as_of"][0]),
+                             source="test")
+    late_req = BacktestRequest(**{**req.__dict__, "factors": FactorRequest(
+        **{**req.factors.__dict__, "universe": "LATE"})})
+    late = backtest(ctx, late_req, argv=["test"])
+    s = late.summary["survivorship"]
+    assert s["biased"] is True and s["snapshot_as_of"] == str(last["as_of"][0])
+    added = set(s["delisted_added"])
+    assert added and added <= delisted
+    assert set(late.positions["ticker"]) & added
+    gone = info["delist_date"].dropna()
+    for date, group in late.positions.groupby("date"):
+        for sym in set(group["ticker"]) & added:
+            assert pd.Timestamp(date) < pd.Timestamp(gone[sym])  # never held after delisting

@@ -233,26 +233,60 @@ class _FactorWeights:
 
 class Membership:
     """Who is in the universe at the close before a day: the latest holdings snapshot dated
-    before the day (the earliest snapshot before it exists), loaded once per snapshot."""
+    before the day (the earliest snapshot before it exists), loaded once per snapshot, plus
+    ``delisted`` names (symbol -> delisting date) counted in until they delist."""
 
-    def __init__(self, as_of: list[pd.Timestamp], members: list[pd.Index]) -> None:
+    def __init__(self, as_of: list[pd.Timestamp], members: list[pd.Index],
+                 delisted: dict[str, pd.Timestamp] | None = None) -> None:
         self.as_of = pd.DatetimeIndex(as_of)
         self.members = members
+        self.delisted = delisted or {}
 
     def snapshot(self, day: pd.Timestamp) -> int:
         return max(0, int(self.as_of.searchsorted(pd.Timestamp(day), side="left")) - 1)
 
+    def _extra(self, day: pd.Timestamp) -> list[str]:
+        return [s for s, gone in self.delisted.items() if pd.Timestamp(day) <= gone]
+
     def __call__(self, day: pd.Timestamp) -> pd.Index:
-        return self.members[self.snapshot(day)]
+        base = self.members[self.snapshot(day)]
+        extra = self._extra(day)
+        return base.append(pd.Index(extra)).unique() if extra else base
 
     def mask(self, days: pd.DatetimeIndex, columns: pd.Index) -> np.ndarray:
         """Boolean (days x columns): member at the close before each day."""
         per_snapshot = [np.asarray(columns.isin(m)) for m in self.members]
-        which = [self.snapshot(d) for d in days]
-        return np.array([per_snapshot[k] for k in which]).reshape(len(days), len(columns))
+        out = np.array([per_snapshot[self.snapshot(d)] for d in days]).reshape(
+            len(days), len(columns))
+        for sym, gone in self.delisted.items():
+            if sym in columns:
+                out[:, columns.get_loc(sym)] |= np.asarray(days <= gone)
+        return out
 
 
-def _members(ctx: Context, label: str, membership: str, start: pd.Timestamp
+def _delisted_names(ctx: Context, etf: str, start: str | None) -> dict[str, pd.Timestamp]:
+    """Stocks that delisted before the ETF's earliest stored snapshot (so no snapshot can list
+    them) and after ``start``, with prices in the store: the survivors' missing dead, as the
+    symbol table knows them (Alpha Vantage's LISTING_STATUS, a synthetic market's truth)."""
+    dates = ctx.store.holdings_dates(etf)
+    if not dates:
+        return {}
+    info = ctx.store.symbol_info()
+    if "delist_date" not in info:
+        return {}
+    gone = pd.to_datetime(info["delist_date"], errors="coerce")
+    keep = gone.notna() & (gone < pd.Timestamp(dates[0]))
+    if start:
+        keep &= gone > pd.Timestamp(start)
+    if "asset_type" in info:
+        keep &= info["asset_type"].fillna("Stock").astype(str).str.lower().eq("stock")
+    candidates = [str(s) for s in info.index[keep]]
+    stored = set(ctx.store.coverage(candidates).index.astype(str)) if candidates else set()
+    return {s: gone[s] for s in candidates if s in stored}
+
+
+def _members(ctx: Context, label: str, membership: str, start: pd.Timestamp,
+             delisted: dict[str, pd.Timestamp] | None = None
              ) -> tuple[Membership | None, dict[str, Any]]:
     """The universe's membership through time, and the survivorship note of the summary."""
     etf = next((e for e in ctx.store.etfs() if e.upper() == label.upper()), None)
@@ -265,18 +299,26 @@ def _members(ctx: Context, label: str, membership: str, start: pd.Timestamp
     if membership == "latest":
         dates = dates[-1:]
     snaps = [pd.Index(ctx.store.holdings(etf, as_of=d)["symbol"].astype(str)) for d in dates]
-    members = Membership([pd.Timestamp(d) for d in dates], snaps)
+    dead = delisted if membership != "latest" else None
+    members = Membership([pd.Timestamp(d) for d in dates], snaps, dead)
     if membership == "latest":
         return members, {
             "snapshot_as_of": dates[-1], "biased": True, "membership": "latest",
             "note": f"--membership latest: every date uses the {etf} holdings of {dates[-1]}, "
                     "so stocks that left it are missing (survivorship bias)"}
     if pd.Timestamp(dates[0]) >= start:
+        added = (f"; {len(dead)} stocks that delisted before then (the symbol table's "
+                 "delistings with stored prices) are counted in until they delist, which "
+                 "removes part of the bias" if dead else
+                 "; fetch delistings (eqf data fetch --listing-status) and their prices to "
+                 "count them in")
         return members, {
             "snapshot_as_of": dates[0], "biased": True, "membership": "point-in-time",
+            "delisted_added": sorted(dead) if dead else [],
             "note": f"the earliest {etf} holdings are of {dates[0]}, not before the backtest "
                     f"starts ({start:%Y-%m-%d}): earlier dates use them, so stocks that left "
-                    "the ETF before then are missing and the results are biased upward"}
+                    "the ETF before then are missing and the results are biased upward"
+                    + added}
     return members, {
         "snapshot_as_of": dates[0], "biased": False, "membership": "point-in-time",
         "note": f"each date uses the {etf} holdings snapshot known then ({len(dates)} "
@@ -329,6 +371,12 @@ def backtest(ctx: Context, request: BacktestRequest, *, argv: list[str],
     if f.mode != "rolling":
         raise UserError("the backtest fits rolling factors only (an in-sample fit looks ahead)")
     universe = resolve(ctx, f.universe)
+    etf = next((e for e in ctx.store.etfs() if e.upper() == universe.label.upper()), None)
+    delisted = _delisted_names(ctx, etf, f.start) if etf and request.membership != "latest" \
+        else {}
+    if delisted:  # the dead the latest holdings cannot know (survivorship, see _members)
+        universe = replace(universe, symbols=tuple(dict.fromkeys(
+            [*universe.symbols, *sorted(delisted)])))
     fields = ("close", "volume", "open") if request.fill == "next-open" else ("close", "volume")
     panel = load_panel(ctx.store, universe, f.start, f.end, extra_fields=fields)
     if request.fill == "next-open" and panel.extra["open"].isna().all().all():
@@ -366,7 +414,8 @@ def backtest(ctx: Context, request: BacktestRequest, *, argv: list[str],
         info = ctx.store.symbol_info(list(panel.returns.columns))
         sectors = info.get("sector")  # indexed by symbol
         first_test = factor_returns.index[chosen[0][2].start]
-        members_at, survivorship = _members(ctx, universe.label, request.membership, first_test)
+        members_at, survivorship = _members(ctx, universe.label, request.membership,
+                                            first_test, delisted)
         walks: list[Walk] = []
         targets_parts, walk_of_day, notes = [], {}, []
         fold_by_index = {fr.fold: fr for fr in wf.folds} if wf is not None else {}
