@@ -104,6 +104,12 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_costs_switch(p: argparse.ArgumentParser) -> None:
+    """``--costs default|none`` (not a request field: ``none`` replaces the cost flags)."""
+    p.add_argument("--costs", choices=("default", "none"), default="default",
+                   help="none: every cost zero (the gross result); default: the cost flags")
+
+
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("backtest", parents=[common], help="walk-forward backtest with costs",
                        description="Backtest a strategy walk-forward: each walk learns on its "
@@ -116,8 +122,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     add_factor_model(p, "backtest")
     table_ = COMMAND_FLAGS["backtest"]
     add_flags(p, "backtest", [k for k in table_ if not k.startswith("factors.")])
-    p.add_argument("--costs", choices=("default", "none"), default="default",
-                   help="none: every cost zero (the gross result); default: the cost flags")
+    add_costs_switch(p)
     p.add_argument("--output-dir", default="backtest",
                    help="folder for the backtest files (default ./backtest)")
     p.add_argument("--report", action="store_true",

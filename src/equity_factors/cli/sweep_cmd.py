@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from equity_factors.cli.backtest_cmd import backtest_request
+from equity_factors.cli.backtest_cmd import add_costs_switch, backtest_request
 from equity_factors.cli.common import add_period, add_universe, context, print_files, print_run
 from equity_factors.cli.console import console, progress_factory, table
 from equity_factors.cli.flags import COMMAND_FLAGS, add_flags
@@ -59,8 +59,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     table_ = COMMAND_FLAGS["backtest"]
     add_flags(p, "backtest", [k for k in table_ if k not in _GRID and k not in (
         "factors.universe", "factors.start", "factors.end")])
-    p.add_argument("--costs", choices=("default", "none"), default="default",
-                   help="none: every cost zero (the gross result); default: the cost flags")
+    add_costs_switch(p)
     p.add_argument("--executor", choices=("local", "ray", "dask"), default="local",
                    help="where the grid's backtests run (default local processes)")
     p.add_argument("--address", default=None, help="a Ray or Dask cluster to join")
