@@ -120,20 +120,25 @@ def test_regime_figure_colours_and_legend(returns):
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["0: Low-vol bull", "1: High-vol bull", "2: Extreme-vol bear",
                       "no regime yet"]
-    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import PathPatch
 
-    # one collection of spans per colour, in order of first appearance: unknown, 0, 2, 1
-    spans = [c for c in ax.collections if isinstance(c, PolyCollection)]
-    assert len(spans) == 4
-    colours = [to_hex(c.get_facecolor()[0]) for c in spans]
+    # one compound path of spans per colour, in order of first appearance: unknown, 0, 2, 1
+    spans = [a for a in ax.get_children() if isinstance(a, PathPatch)]
+    assert [a.get_gid() for a in spans] == ["regime--1", "regime-0", "regime-2", "regime-1"]
+    colours = [to_hex(a.get_facecolor()) for a in spans]
     assert colours[1:] == [regime_colours(3)[0], regime_colours(3)[2], regime_colours(3)[1]]
     assert len(set(colours)) == 4
-    assert all(c.get_alpha() >= 0.25 for c in spans)
+    assert all(a.get_alpha() >= 0.25 for a in spans)
     # contiguous: each span ends where the next begins (no white gaps between regimes)
-    edges = sorted((path.vertices[:, 0].min(), path.vertices[:, 0].max())
-                   for c in spans for path in c.get_paths())
+    edges = sorted((poly[:, 0].min(), poly[:, 0].max())
+                   for a in spans for poly in a.get_path().to_polygons())
     assert len(edges) == 4
     assert all(a[1] == b[0] for a, b in zip(edges, edges[1:]))
+    # a spell per run of equal codes, however many there are
+    many = pd.Series(np.arange(len(DATES)) % 3, index=DATES, dtype=float)
+    fig = regime_figure(level, many, labels)
+    shaded = [a for a in fig.axes[0].get_children() if isinstance(a, PathPatch)]
+    assert sum(len(a.get_path().to_polygons()) for a in shaded) == len(DATES)
     assert ax.get_yscale() == "log"
 
 

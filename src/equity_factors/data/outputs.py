@@ -144,7 +144,9 @@ def figure_bytes(fig: Any, dpi: int = 110) -> bytes:
     if type(fig.canvas) is FigureCanvasBase:
         FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    # a laid-out figure already fits its canvas: "tight" would draw it twice to crop nothing
+    tight = None if fig.get_layout_engine() is not None else "tight"
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches=tight)
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:
         pyplot.close(fig)

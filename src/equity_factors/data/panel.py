@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from equity_factors.data.store import Store, align_series, window_span
+from equity_factors.data.store import Store, align_series, day_bounds, window_span
 from equity_factors.data.universe import ResolvedUniverse
 from equity_factors.errors import UserError
 
@@ -122,9 +122,10 @@ def load_panel(store: Store, universe: ResolvedUniverse, start: str | None = Non
     days, values, digests = store.read_series(list(universe.symbols), fields)
     dropped = {s: "no bars in the period" for s in universe.symbols if s not in days}
     keep, day_arrays, rets = [], [], []
+    bounds = day_bounds(start, end)
     for s in days:
         d, price = days[s], values[s]["adj_close"]
-        a, b = window_span(d, start, end)
+        a, b = window_span(d, bounds=bounds)
         r = np.empty(len(price))
         r[0] = np.nan
         np.divide(price[1:], price[:-1], out=r[1:])

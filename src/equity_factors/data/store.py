@@ -694,10 +694,23 @@ class Store:
         return before, after
 
 
-def window_span(days: np.ndarray, start: Any = None, end: Any = None) -> tuple[int, int]:
-    """The slice [a, b) of sorted ``days`` inside [start, end] (None = open)."""
-    a = 0 if start is None else int(np.searchsorted(days, to_day_numbers([start])[0], "left"))
-    b = len(days) if end is None else int(np.searchsorted(days, to_day_numbers([end])[0], "right"))
+def day_bounds(start: Any = None, end: Any = None) -> tuple[int | None, int | None]:
+    """[start, end] as day numbers (None = open), converted once for many :func:`window_span`."""
+    lo = None if start is None else int(to_day_numbers([start])[0])
+    hi = None if end is None else int(to_day_numbers([end])[0])
+    return lo, hi
+
+
+def window_span(days: np.ndarray, start: Any = None, end: Any = None, *,
+                bounds: tuple[int | None, int | None] | None = None) -> tuple[int, int]:
+    """The slice [a, b) of sorted ``days`` inside [start, end] (None = open).
+
+    ``bounds`` (from :func:`day_bounds`) replaces ``start``/``end``: converting a date costs
+    more than the search, and a panel asks once per symbol.
+    """
+    lo, hi = bounds if bounds is not None else day_bounds(start, end)
+    a = 0 if lo is None else int(np.searchsorted(days, lo, "left"))
+    b = len(days) if hi is None else int(np.searchsorted(days, hi, "right"))
     return a, b
 
 
@@ -709,7 +722,8 @@ def align_series(day_arrays: list[np.ndarray], value_arrays: Mapping[str, list[n
     and each symbol's values are written into its own contiguous row of a symbol-major matrix
     whose transpose pandas takes without copying.
     """
-    spans = [window_span(d, start, end) for d in day_arrays]
+    bounds = day_bounds(start, end)
+    spans = [window_span(d, bounds=bounds) for d in day_arrays]
     used = [d[a:b] for d, (a, b) in zip(day_arrays, spans) if b > a]
     if used:
         first = min(int(u[0]) for u in used)

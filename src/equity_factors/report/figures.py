@@ -7,8 +7,7 @@ whoever holds it (``data.outputs.figure_bytes`` renders it with the Agg canvas).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import cast
+from collections.abc import Mapping
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -103,22 +102,6 @@ def indicator_figure(level: pd.Series, panels: Mapping[str, pd.DataFrame | pd.Se
     return fig
 
 
-def _runs(values: Sequence[object]) -> list[tuple[int, int, object]]:
-    """Runs of equal values as (start, stop, value), stop exclusive; NA values form runs too."""
-    out: list[tuple[int, int, object]] = []
-    start = 0
-    for i in range(1, len(values) + 1):
-        if i == len(values) or not _same(values[i], values[start]):
-            out.append((start, i, values[start]))
-            start = i
-    return out
-
-
-def _same(a: object, b: object) -> bool:
-    a_na, b_na = bool(pd.isna(a)), bool(pd.isna(b))
-    return a_na and b_na or (not a_na and not b_na and a == b)
-
-
 def regime_figure(level: pd.Series, regimes: pd.Series, labels: Mapping[int, str] | None = None,
                   title: str = "Market with detected regimes") -> Figure:
     """The market level (log scale) with each day shaded by its regime.
@@ -133,22 +116,35 @@ def regime_figure(level: pd.Series, regimes: pd.Series, labels: Mapping[int, str
     n_codes = max(int(known.max()) + 1 if known.size else 0, len(labels or {}), 2)
     colours = regime_colours(n_codes)
     index = level.index
-    # one collection per colour (a patch per spell made a 30-year chart take seconds)
-    from matplotlib.collections import PolyCollection
+    # one compound path per colour: a patch (or a polygon of a collection) per spell is
+    # transformed one by one through the blended (dates, axes) transform, which made a
+    # 30-year chart of short spells take seconds; one path is transformed in one call
     from matplotlib.dates import date2num
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MplPath
 
     x = date2num(index.to_pydatetime()) if isinstance(index, pd.DatetimeIndex) \
         else np.asarray(index, dtype=float)
-    spans: dict[int | None, list[list[tuple[float, float]]]] = {}
-    for start, stop, value in _runs(list(codes)):
-        left, right = x[start], x[stop] if stop < len(x) else x[-1]
-        key = None if pd.isna(value) else int(cast(float, value))
-        spans.setdefault(key, []).append([(left, 0), (left, 1), (right, 1), (right, 0)])
-    for code, verts in spans.items():
-        colour, alpha = ((_NO_REGIME_COLOUR, 0.25) if code is None
-                         else (colours[int(cast(int, code))], _REGIME_ALPHA))
-        ax.add_collection(PolyCollection(verts, facecolors=colour, alpha=alpha, linewidths=0,
-                                         transform=ax.get_xaxis_transform()), autolim=False)
+    filled = np.where(np.isnan(codes), -1.0, codes)
+    if len(filled):
+        starts = np.flatnonzero(np.r_[True, filled[1:] != filled[:-1]])
+        stops = np.r_[starts[1:], len(filled)]
+        lefts, rights = x[starts], x[np.minimum(stops, len(x) - 1)]
+        values = filled[starts]
+        for code in dict.fromkeys(values.tolist()):  # in order of first appearance
+            sel = values == code
+            n = int(sel.sum())
+            verts = np.empty((n, 5, 2))
+            verts[:, :, 0] = np.c_[lefts[sel], lefts[sel], rights[sel], rights[sel],
+                                   lefts[sel]]
+            verts[:, :, 1] = [0.0, 1.0, 1.0, 0.0, 0.0]
+            kinds = np.tile([MplPath.MOVETO, MplPath.LINETO, MplPath.LINETO, MplPath.LINETO,
+                             MplPath.CLOSEPOLY], n)
+            colour, alpha = ((_NO_REGIME_COLOUR, 0.25) if code < 0
+                             else (colours[int(code)], _REGIME_ALPHA))
+            ax.add_artist(PathPatch(MplPath(verts.reshape(-1, 2), kinds), facecolor=colour,
+                                   alpha=alpha, linewidth=0, transform=ax.get_xaxis_transform(),
+                                   gid=f"regime-{int(code)}"))
     ax.plot(index, level.to_numpy(), lw=1.0, color="black", label="market")
     handles = [Patch(facecolor=colours[c], alpha=_REGIME_ALPHA,
                      label=f"{c}: {(labels or {}).get(c, f'regime {c}')}")

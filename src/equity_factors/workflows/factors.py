@@ -77,9 +77,15 @@ class FactorFit:
 
 def resolve(ctx: Context, spec: str) -> ResolvedUniverse:
     """Resolve a universe, fetching it on demand when an Alpha Vantage key is set."""
-    from equity_factors.workflows.fetch import make_on_demand_fetcher
+    from equity_factors.data.providers.alphavantage.config import load_config
 
-    return resolve_universe(ctx.store, ctx.data_dir, spec, on_demand=make_on_demand_fetcher(ctx))
+    config = load_config()
+    on_demand = None
+    if config.api_key:  # the fetch machinery (an HTTP client) is imported only when usable
+        from equity_factors.workflows.fetch import make_on_demand_fetcher
+
+        on_demand = make_on_demand_fetcher(ctx, config)
+    return resolve_universe(ctx.store, ctx.data_dir, spec, on_demand=on_demand)
 
 
 def load_universe_panel(ctx: Context, spec: str, start: str | None = None,
