@@ -36,6 +36,7 @@ CACHE_FILENAME = "windows.sqlite"
 _MAGIC = b"EQFW"
 _KINDS = set("biufc")  # numeric dtypes only: never objects
 _FLUSH_BYTES = 64 * 2**20
+_SQL_CHUNK = 500  # keys per query (under SQLite's bound on variables)
 
 
 def _stderr(message: str) -> None:
@@ -165,7 +166,6 @@ class DiskWindowCache:
 
     # -- protocol
     def get(self, key: str) -> Arrays | None:
-        kind = CacheStats.kind(key)
         pending = self._pending.get(key)
         row: tuple | None = None
         if pending is not None:
@@ -182,6 +182,10 @@ class DiskWindowCache:
                                   "was removed and its results are recomputed")
                     self._remove_files()
                     row = None
+        return self._decoded(key, row)
+
+    def _decoded(self, key: str, row: tuple | None) -> Arrays | None:
+        kind = CacheStats.kind(key)
         if row is None:
             self.stats.misses[kind] += 1
             return None
@@ -199,6 +203,37 @@ class DiskWindowCache:
             return None
         self.stats.hits[kind] += 1
         return arrays
+
+    def get_many(self, keys: list[str]) -> dict[str, Arrays]:
+        """:meth:`get` of many keys in a few queries (a rolling fit asks for hundreds)."""
+        rows: dict[str, tuple] = {}
+        for key in keys:
+            pending = self._pending.get(key)
+            if pending is not None:
+                rows[key] = (CACHE_SCHEMA, _checksum(pending[1]), pending[1])
+        wanted = [k for k in keys if k not in rows]
+        conn = self._connect() if wanted else None
+        if conn is not None:
+            try:
+                for i in range(0, len(wanted), _SQL_CHUNK):
+                    chunk = wanted[i:i + _SQL_CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    for key, *rest in conn.execute(
+                            f"SELECT key, schema, checksum, payload FROM entries WHERE key IN "
+                            f"({marks})", chunk):
+                        rows[key] = tuple(rest)
+            except sqlite3.DatabaseError as exc:
+                self._close()
+                self._damaged(f"the results cache {self.path} is unreadable ({exc}); it was "
+                              "removed and its results are recomputed")
+                self._remove_files()
+                rows = {k: v for k, v in rows.items() if k in self._pending}
+        out = {}
+        for key in keys:
+            arrays = self._decoded(key, rows.get(key))
+            if arrays is not None:
+                out[key] = arrays
+        return out
 
     def put(self, key: str, arrays: Mapping[str, np.ndarray]) -> None:
         payload = encode_arrays(arrays)

@@ -24,7 +24,7 @@ from equity_factors.factors.estimators import make_estimator, normalize_method
 from equity_factors.factors.fundamental import FundamentalFactors
 from equity_factors.factors.portfolios import cosine_matrix, match_factors, unit_gross
 from equity_factors.types import MODES, FactorMethod, FitMode
-from equity_factors.window_cache import WindowCache, digest_block, window_key
+from equity_factors.window_cache import Arrays, RangeHasher, WindowCache, get_many, window_key
 
 Mode = FitMode
 
@@ -191,25 +191,20 @@ _WindowFit = tuple[np.ndarray, np.ndarray, np.ndarray, bool, int, int, str]
 
 def _window_fit(win: np.ndarray, where_: tuple, present: np.ndarray,
                 covered: np.ndarray, estimator: object, name: str, k: int, seed: int | None,
-                min_coverage: float, key_params: Mapping[str, object],
+                min_coverage: float, key: str | None, hit: Mapping[str, np.ndarray] | None,
                 window_cache: WindowCache | None) -> _WindowFit:
     """One window's fit: (idx, loadings, evr, converged, n_iter (-1: none), n_dropped_constant,
-    convergence message), from ``window_cache`` when it holds this window's data and params.
+    convergence message), from ``hit`` (the cache's entry under ``key``) when there is one.
 
-    ``where_`` is (dates, a, b, dates as int64, column labels as strings): the window is rows
-    [a, b) (numpy slices only: pandas indexing per window costs more than a cached fit).
+    ``where_`` is (dates, a, b): the window is rows [a, b) (numpy slices only: pandas
+    indexing per window costs more than a cached fit).
     """
-    dates, a, b, date_ns, labels = where_
-    key = None
-    if window_cache is not None:
+    dates, a, b = where_
+    if hit is not None:
         held = np.flatnonzero(present)
-        key = window_key("factors", key_params,
-                         digest_block(win[:, held], date_ns[a:b], labels[held]))
-        hit = window_cache.get(key)
-        if hit is not None:
-            return (held[hit["idx"]], hit["loadings"], hit["ratio"], bool(hit["converged"][0]),
-                    int(hit["n_iter"][0]), int(hit["n_constant"][0]),
-                    bytes(hit["message"]).decode())
+        return (held[hit["idx"]], hit["loadings"], hit["ratio"], bool(hit["converged"][0]),
+                int(hit["n_iter"][0]), int(hit["n_constant"][0]),
+                bytes(hit["message"]).decode())
     cand = np.flatnonzero(covered)
     z, keep = standardize(win[:, cand])
     idx = cand[keep]
@@ -362,19 +357,32 @@ def fit_factor_model(returns: pd.DataFrame, method: FactorMethod, n_factors: int
     prev_w: np.ndarray | None = None
     loadings = evr = None
     pos = np.full(values.shape[1], -1, dtype=np.int64)  # scratch: symbol -> row in prev fit
-    date_ns = dates.asi8 if isinstance(dates, pd.DatetimeIndex) else np.asarray(dates)
+    date_ns = dates.asi8 if isinstance(dates, pd.DatetimeIndex) \
+        else pd.util.hash_array(np.asarray(dates)).view(np.int64)
     labels = np.asarray(frame.columns.astype(str), dtype=object)
 
     # Each window's linear algebra is small (a T x T eigenproblem): BLAS threads only add
     # synchronization and, on a busy machine, spin-waiting (a 7 s rolling PCA took 60 s).
+    counts = [(~np.isnan(values[a:b])).sum(axis=0) for a, b, _, _ in windows]
+    keys: list[str | None] = [None] * len(windows)
+    hits: dict[str, Arrays] = {}
+    if window_cache is not None:
+        # every window's key first (one pass over the data), then one batched lookup
+        hasher = RangeHasher(values, date_ns, [x for a, b, _, _ in windows for x in (a, b)])
+        for j, ((a, b, _, _), count) in enumerate(zip(windows, counts)):
+            held = np.flatnonzero(count > 0)
+            keys[j] = window_key("factors", key_params, hasher.digest(a, b, held, labels[held]))
+        del hasher
+        hits = get_many(window_cache, [key for key in keys if key is not None])
     with threadpool_limits(limits=1, user_api="blas"):
         for done, (a, b, c, d) in enumerate(windows, start=1):
             win = values[a:b]
-            count = (~np.isnan(win)).sum(axis=0)
+            count = counts[done - 1]
             present = count > 0
             covered = count >= min_coverage * (b - a) - 1e-9
-            fitted = _window_fit(win, (dates, a, b, date_ns, labels), present, covered,
-                                 estimator, name, k, seed, min_coverage, key_params,
+            key = keys[done - 1]
+            fitted = _window_fit(win, (dates, a, b), present, covered, estimator, name, k,
+                                 seed, min_coverage, key, hits.pop(key, None) if key else None,
                                  window_cache)
             idx, b_mat, ratio, converged, n_iter, n_constant, message = fitted
             if message:
