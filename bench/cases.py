@@ -532,6 +532,9 @@ def regime_sample(home: str, end: str, fresh: str = "0") -> dict:
             and __import__("json").loads(out.run.folder.joinpath("run.json").read_text())
             .get("cache"),
             "restarts_spent": sum(f.n_restarts_run for f in out.result.fits),
+            "restarts_abandoned": sum(f.n_abandoned for f in out.result.fits),
+            "em_iterations": sum(f.em_iterations for f in out.result.fits),
+            "em_row_iterations": sum(f.em_iterations * f.n_train for f in out.result.fits),
             "refits": len(out.result.fits)}
 
 

@@ -288,3 +288,35 @@ def test_callback_reports_each_refit_and_changes_nothing(small):
     assert n_refits == len(result.fits) == 3
     assert calls == [(i, n_refits) for i in range(1, n_refits + 1)]
     pd.testing.assert_frame_equal(result.probabilities, base.probabilities)
+
+
+def test_abandoned_restarts_stop_at_their_check_and_never_beat_the_best(small):
+    from equity_factors.regime._em import em_fit, energy_init
+
+    features = regime_features(small[0], include_vol=True, vol_window=10)
+    z = features.to_numpy()
+    z = (z - z.mean(axis=0)) / z.std(axis=0, ddof=1)
+    start = energy_init(z, 3, np.random.default_rng(0), True)
+    full = em_fit(z, start, 100, 1e-3)
+    # a floor above anything reachable stops the run right after iteration 5, unscored
+    params, score, converged, done = em_fit(z, start, 100, 1e-3, abandon=(5, np.inf))
+    assert (score, converged, done) == (-np.inf, False, 5)
+    # a floor below the trajectory changes nothing: the same fit, bit for bit
+    same = em_fit(z, start, 100, 1e-3, abandon=(5, -np.inf))
+    assert same[1] == full[1] and same[3] == full[3]
+    np.testing.assert_array_equal(same[0].means, full[0].means)
+
+
+def test_warm_fits_count_their_iterations_and_abandoned_restarts(small):
+    small = regime_features(small[0], include_vol=True, vol_window=10)
+    first = RegimeHMM(3, random_state=0).fit(small.iloc[:600])
+    assert first.n_abandoned_ == 0 and first.em_iterations_ > 0  # no warm start: no abandoning
+    eager = RegimeHMM(3, random_state=0, abandon_after=1, abandon_margin=-1e9)
+    eager.fit(small.iloc[:700], init=first)  # every scratch restart fails its check
+    assert eager.n_abandoned_ == eager.n_restarts_run_ >= 1
+    off = RegimeHMM(3, random_state=0, abandon_after=0).fit(small.iloc[:700], init=first)
+    assert off.n_abandoned_ == 0
+    # the warm start alone is the best fit of the eager one
+    warm_only = RegimeHMM(3, random_state=0, n_restarts=1, abandon_after=1,
+                          abandon_margin=-1e9).fit(small.iloc[:700], init=first)
+    assert eager.log_likelihood_ == warm_only.log_likelihood_

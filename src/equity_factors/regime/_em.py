@@ -103,9 +103,13 @@ def em_step(z: np.ndarray, p: HMMParams, diag: bool) -> tuple[HMMParams, float]:
     return HMMParams(startprob, transmat, means, covars), ll
 
 
-def em_fit(z: np.ndarray, start: HMMParams, n_iter: int, tol: float, diag: bool = False
-           ) -> tuple[HMMParams, float, bool, int]:
+def em_fit(z: np.ndarray, start: HMMParams, n_iter: int, tol: float, diag: bool = False,
+           abandon: tuple[int, float] | None = None) -> tuple[HMMParams, float, bool, int]:
     """EM from ``start`` until the log-likelihood gains less than ``tol`` or ``n_iter`` steps.
+
+    ``abandon=(m, floor)`` stops a run whose log-likelihood after ``m`` iterations is still
+    below ``floor`` (a restart that is far behind the best fit so far: EM only climbs, but
+    rarely that far); such a run returns with ``converged`` False and ``-inf`` as its score.
 
     Returns (parameters, log-likelihood of those parameters, converged, iterations).
     Raises ``np.linalg.LinAlgError`` / ``ValueError`` when a state collapses.
@@ -119,6 +123,8 @@ def em_fit(z: np.ndarray, start: HMMParams, n_iter: int, tol: float, diag: bool 
                 raise ValueError("non-finite log-likelihood")
             if not (np.isfinite(new.means).all() and np.isfinite(new.covars).all()):
                 raise ValueError("a state lost all its weight")
+            if abandon is not None and it == abandon[0] and ll < abandon[1]:
+                return p, -np.inf, False, done
             p = new
             if ll - prev < tol:
                 converged = True
