@@ -260,6 +260,16 @@ def fit_factors(ctx: Context, request: FactorRequest, *, use_cache: bool = True,
     return FactorFit(request, universe, panel, result, False, tuple(notes), stats)
 
 
+def fit_or_reuse(ctx: Context, request: FactorRequest, prepared: FactorFit | None = None,
+                 **kwargs: Any) -> FactorFit:
+    """``prepared`` when it is the fit of ``request`` (a routine hands one stage's fit to the
+    next: the same request on the same data), else :func:`fit_factors`."""
+    if prepared is not None and prepared.request == request.normalized():
+        return prepared
+    return fit_factors(ctx, request, **kwargs)
+
+
 __all__ = ["FACTOR_METHODS", "FactorFit", "FactorRequest", "characteristics_for", "fit_factors",
+           "fit_or_reuse",
            "load_universe_panel", "open_window_cache", "resolve", "result_from_frames",
            "result_to_frames"]

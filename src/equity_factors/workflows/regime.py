@@ -22,7 +22,12 @@ from equity_factors.regime.hmm import (
 from equity_factors.report.figures import regime_figure
 from equity_factors.window_cache import WindowCache
 from equity_factors.workflows.context import Context
-from equity_factors.workflows.factors import FactorRequest, fit_factors, open_window_cache
+from equity_factors.workflows.factors import (
+    FactorFit,
+    FactorRequest,
+    fit_factors,
+    open_window_cache,
+)
 from equity_factors.workflows.requests import Request
 
 
@@ -51,6 +56,8 @@ class RegimeOutcome:
     current_label: str
     run: Run
     files: dict[str, Path] = field(default_factory=dict)
+    #: the factor fit the features came from (a routine hands it to its next stages)
+    fit: FactorFit | None = None
 
 
 def detect(ctx: Context, request: RegimeRequest, *, argv: list[str],
@@ -126,4 +133,5 @@ def _detect(ctx: Context, request: RegimeRequest, run: Run, cache: WindowCache,
     run.finish(fingerprint=fit.panel.fingerprint, seed=request.seed,
                headline={"current_regime": result.current_label, "date": current["date"]},
                cache=cache.stats.as_dict())
-    return RegimeOutcome(result, forecast, stats, allocation, result.current_label, run, files)
+    return RegimeOutcome(result, forecast, stats, allocation, result.current_label, run, files,
+                         fit)

@@ -5,7 +5,8 @@ then the regime now and its forecast, the extreme alerts, the cross-section cand
 with a results file, the basket and its trades against yesterday's. Each stage is the single
 command's own workflow, so it writes the same files (into ``output_dir``) and its own run
 record; the stages share the per-window results cache, so a morning with one more day of data
-refits only the windows that day adds.
+refits only the windows that day adds, and the factor fit of the regime stage is handed to the
+signal stages (the same request on the same data) instead of being loaded again.
 """
 
 from __future__ import annotations
@@ -130,12 +131,13 @@ def routine(ctx: Context, request: RoutineRequest, *, argv: list[str],
     lap("regime", t)
     t = time.perf_counter()
     alerts = extremes(ctx, ExtremesRequest(request.factors, threshold=request.threshold,
-                                           trade=True), argv=argv, output_dir=out)
+                                           trade=True), argv=argv, output_dir=out,
+                      fit=regime.fit)
     lap("extremes", t)
     t = time.perf_counter()
     candidates = cross_section(ctx, CrossSectionRequest(
         request.factors, top_pct=request.top_pct, bottom_pct=request.bottom_pct,
-        results=request.results), argv=argv, output_dir=out)
+        results=request.results), argv=argv, output_dir=out, fit=regime.fit)
     lap("cross_section", t)
     made: BasketOutcome | None = None
     if request.results:

@@ -17,7 +17,7 @@ from equity_factors.signals.cross_section import CrossSectionResult, cs_composit
 from equity_factors.signals.extremes import ExtremesResult, extreme_alerts
 from equity_factors.signals.momentum import MomentumResult, momentum_signals, select_factor
 from equity_factors.workflows.context import Context
-from equity_factors.workflows.factors import FactorFit, FactorRequest, fit_factors
+from equity_factors.workflows.factors import FactorFit, FactorRequest, fit_factors, fit_or_reuse
 from equity_factors.workflows.naming import Namer, names_for
 from equity_factors.workflows.requests import Request
 
@@ -86,12 +86,14 @@ def _finish(run: Run, fit: FactorFit, request: Request, headline: dict) -> None:
 
 
 def extremes(ctx: Context, request: ExtremesRequest, *, argv: list[str],
-             output_dir: str | Path | None = None) -> SignalsOutcome[ExtremesResult]:
-    """Factors whose latest return or cumulative level is beyond ``threshold`` z-scores."""
+             output_dir: str | Path | None = None,
+             fit: FactorFit | None = None) -> SignalsOutcome[ExtremesResult]:
+    """Factors whose latest return or cumulative level is beyond ``threshold`` z-scores
+    (``fit``: the factor fit of ``request.factors`` when the caller holds it already)."""
     if request.threshold <= 0:
         raise UserError(f"--threshold must be positive, not {request.threshold}")
     run = Run(ctx.data_dir, "signals extremes", argv, {})
-    fit = fit_factors(ctx, request.factors)
+    fit = fit_or_reuse(ctx, request.factors, fit)
     returns = fit.result.factor_returns.dropna(how="all")
     result: ExtremesResult = extreme_alerts(returns, request.threshold, trade=request.trade)
     files = _write(run, {"extreme_alerts.csv": csv_bytes(result.alerts, index=False),
@@ -136,14 +138,15 @@ def momentum(ctx: Context, request: MomentumRequest, *, argv: list[str],
 
 
 def cross_section(ctx: Context, request: CrossSectionRequest, *, argv: list[str],
-                  output_dir: str | Path | None = None) -> SignalsOutcome[CrossSectionSignals]:
+                  output_dir: str | Path | None = None,
+                  fit: FactorFit | None = None) -> SignalsOutcome[CrossSectionSignals]:
     """Stocks ranked by composite factor score: the optimized blend's composite when a results
     file is given, else an equal-weight blend of the factors' standardized weights.
 
     With a results file the factor model is the file's (refit on data up to ``request.end``),
     and the blend weights are those in force on the last date, exactly as ``eqf basket`` takes
     them; a results file of another universe, or ``check_method`` (a method the user typed)
-    other than the file's, is refused.
+    other than the file's, is refused. ``fit`` is reused when it is the fit this needs.
     """
     top_pct, bottom_pct, results_path = request.top_pct, request.bottom_pct, request.results
     factors = request.factors
@@ -158,7 +161,7 @@ def cross_section(ctx: Context, request: CrossSectionRequest, *, argv: list[str]
         factors = results_factor_request(data, factors.universe, universe.label, factors.end,
                                          str(results_path), request.check_method)
     run = Run(ctx.data_dir, "signals cross-section", argv, {})
-    fit = fit_factors(ctx, factors)
+    fit = fit_or_reuse(ctx, factors, fit)
     weights = fit.result.weights
     if data is not None:
         from equity_factors.portfolio.basket import composite_scores
