@@ -557,8 +557,8 @@ def discover_syn(home: str, end: str, fresh: str = "0") -> dict:
         warnings.simplefilter("ignore")
         out, wall, cpu = _timed(lambda: discover(ctx, request, argv=["bench"],
                                                  output_dir=Path(home) / "out"))
-    return {"seconds": wall, "cpu_seconds": cpu, "n_fits": len(out.fit.result.fits),
-            "window_stats": out.fit.window_stats}
+    return {"seconds": wall, "cpu_seconds": cpu, "stages": dict(out.run.timings),
+            "n_fits": len(out.fit.result.fits), "window_stats": out.fit.window_stats}
 
 
 def routine_syn(home: str, end: str, fresh: str = "0") -> dict:
@@ -599,6 +599,9 @@ def section_routine(child, workdir: Path) -> dict:
         "discover_rolling_SYN1000_10y_cold": d_cold,
         "discover_rolling_SYN1000_10y_warm_one_more_day": d_warm,
         "discover_warm_over_cold": round(d_warm["seconds"] / d_cold["seconds"], 3),
+        "discover_warm_over_cold_cpu": round(d_warm["cpu_seconds"] / d_cold["cpu_seconds"], 3),
+        "discover_fit_stage_warm_over_cold": round(
+            d_warm["stages"].get("fit", 0) / max(d_cold["stages"].get("fit", 1e-9), 1e-9), 3),
         "target_discover_warm_over_cold": 0.10,
         "routine_SYN1000_warm_one_more_day": {**r_warm, "target_seconds": 5},
         "load_average": list(__import__("os").getloadavg()),
