@@ -14,7 +14,7 @@ from equity_factors.data.providers.alphavantage import RetryPolicy
 KEY = "ZQ7XKEYLEAKCANARY9"
 
 # Back-off settings that keep retries in milliseconds (the defaults wait seconds to a minute).
-FAST = RetryPolicy(timeout=2.0, max_transient_retries=4, backoff_base=0.01, backoff_cap=0.05,
+FAST = RetryPolicy(timeout=20.0, max_transient_retries=4, backoff_base=0.01, backoff_cap=0.05,
                    burst_wait=(0.01, 0.02), max_burst_retries=3, minute_wait=0.2,
                    max_minute_waits=2)
 
