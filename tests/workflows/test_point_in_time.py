@@ -274,3 +274,30 @@ def test_backtest_outputs_up_to_d(markets, tmp_path, strategy, extra):
             pd.testing.assert_frame_equal(theirs, mine, check_exact=True)
         done = cut.walks[~cut.walks["partial"]]
         pd.testing.assert_frame_equal(other.walks.iloc[:len(done)], done, check_exact=True)
+
+
+def test_sweep_points_up_to_d(markets):
+    """Each grid point of ``eqf sweep`` is a backtest run: its daily returns up to D are the same
+    with prices after D changed and with the data ending at D (the grid's summary statistics
+    cover the whole period, so only the dated rows are compared)."""
+    from equity_factors.portfolio import BasketSpec
+    from equity_factors.workflows.backtest import BacktestRequest
+    from equity_factors.workflows.sweep import SweepRequest, sweep
+
+    a, b, d = markets
+    tables = []
+    for ctx, end in ((a, None), (b, None), (a, str(d.date()))):
+        template = BacktestRequest(FactorRequest(**{**FACTOR_KW, "end": end}), train_size=126,
+                                   test_size=42, seed=5,
+                                   spec=BasketSpec(long_pct=0.2, short_pct=0.2, capital=1e6))
+        out = sweep(ctx, SweepRequest(template, methods=("pca",), ks=(2, 3), lookbacks=(126,)),
+                    argv=["test"])
+        tables.append([pd.read_csv(ctx.data_dir.root / "runs" / run_id / "backtest_returns.csv",
+                                   index_col="date", parse_dates=True)
+                       for run_id in out.table["run_id"]])
+    for cut in tables[-1]:
+        assert cut.index[-1] == d and len(cut) > 200 and cut["net"].abs().gt(0).sum() > 100
+    for other in tables[:2]:
+        for theirs, mine in zip(other, tables[-1]):
+            assert len(theirs) > len(mine)
+            pd.testing.assert_frame_equal(_upto(theirs, d), mine, check_exact=True)
