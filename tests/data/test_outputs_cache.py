@@ -141,3 +141,21 @@ def test_load_truth_accepts_a_str_path(syn_home):
     assert truth is not None
     with pytest.raises(UserError, match=f"--data-dir {syn_home}"):
         load_truth(str(syn_home), "SYN77")
+
+
+def test_entries_unused_for_a_week_are_removed_by_the_next_write(tmp_path):
+    import time
+
+    from equity_factors.data.cache import STALE_SECONDS
+
+    cache = FrameCache(DataDir(tmp_path), "factors")
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    for key in ("old", "read", "fresh"):
+        cache.put(key, {"f": frame}, {})
+    past = time.time() - STALE_SECONDS - 60
+    for key in ("old", "read"):
+        os.utime(cache.root / key / "meta.json", (past, past))
+    assert cache.get("read") is not None  # a read keeps an entry alive
+    cache.put("new", {"f": frame}, {})
+    assert sorted(p.name for p in cache.root.iterdir()) == ["fresh", "new", "read"]
+    pd.testing.assert_frame_equal(cache.get("read")[0]["f"], frame)

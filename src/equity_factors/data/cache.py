@@ -5,6 +5,10 @@ are written to a temporary folder with a unique name and renamed into place, so 
 sees half an entry and two processes computing the same entry at once never share a temporary
 folder: the first rename wins and the loser keeps (and returns) the winner's entry. ``eqf clean``
 deletes the whole cache.
+
+An entry is keyed by the data's fingerprint, so each new day of data makes a new one (several MB
+for a universe of a thousand stocks); entries not read or written for :data:`STALE_SECONDS` are
+removed by the next write, so a daily routine keeps about a week of them, not a year.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ import pandas as pd
 
 from equity_factors.data.outputs import current_umask
 from equity_factors.data.paths import DataDir
+
+
+#: Entries unused this long are removed by the next :meth:`FrameCache.put` of their namespace.
+STALE_SECONDS = 7 * 24 * 3600.0
 
 
 def cache_key(**parts: Any) -> str:
@@ -48,6 +56,8 @@ class FrameCache:
             frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in meta["frames"]}
         except (OSError, ValueError, KeyError):
             return None  # a damaged entry is a miss; it will be rewritten
+        with contextlib.suppress(OSError):
+            os.utime(meta_path)  # used: not stale
         return frames, meta.get("meta", {})
 
     def put(self, key: str, frames: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> Path:
@@ -58,6 +68,7 @@ class FrameCache:
         folder = self.root / key
         self.root.mkdir(parents=True, exist_ok=True)
         self._remove_stale_temps()
+        self.prune()
         tmp = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{key}.", suffix=".tmp"))
         try:
             for name, frame in frames.items():
@@ -77,6 +88,19 @@ class FrameCache:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return folder
+
+    def prune(self, older_than: float = STALE_SECONDS) -> int:
+        """Remove the entries unused for ``older_than`` seconds; returns how many."""
+        now, removed = time.time(), 0
+        for meta in self.root.glob("*/meta.json"):
+            try:
+                stale = now - meta.stat().st_mtime > older_than
+            except OSError:
+                continue
+            if stale:
+                shutil.rmtree(meta.parent, ignore_errors=True)
+                removed += 1
+        return removed
 
     def _remove_stale_temps(self, older_than: float = 3600.0) -> None:
         """Temporary folders of writers that were killed (untouched for an hour)."""
