@@ -29,7 +29,6 @@ import pandas as pd
 from equity_factors.data.outputs import current_umask
 from equity_factors.data.paths import DataDir
 
-
 #: Entries unused this long are removed by the next :meth:`FrameCache.put` of their namespace.
 STALE_SECONDS = 7 * 24 * 3600.0
 
