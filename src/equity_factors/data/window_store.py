@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import sqlite3
 import struct
@@ -71,7 +72,7 @@ def decode_arrays(payload: bytes) -> Arrays:
         dtype = np.dtype(dtype_str)
         if dtype.kind not in _KINDS:
             raise ValueError(f"dtype {dtype_str} is not numeric")
-        size = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
+        size = dtype.itemsize * math.prod(int(n) for n in shape)
         chunk = payload[pos:pos + size]
         if len(chunk) != size:
             raise ValueError("truncated payload")
