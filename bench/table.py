@@ -49,11 +49,22 @@ def render(results: dict) -> str:
                      f"targets {t['targets']:.1f} s, engine {t['engine']:.2f} s, attribution "
                      f"{t['attribution']:.1f} s)", "<= 60 s"))
     rep = results.get("report")
+
+    def _before_after(b: dict) -> str:
+        ab = b.get("same_session_ab")
+        if not ab:
+            return ""
+        from statistics import median
+
+        before, after = median(ab["before_seconds"]), median(ab["after_seconds"])
+        return (f" (alternated in one session, medians: previous builder {before:.2f} s, this "
+                f"one {after:.2f} s, {before / after:.1f}x faster)")
+
     if rep:
         b, d = rep["backtest_20y_10walks_12factors"], rep["dashboard_SYN1000"]
         rows.append(("`eqf report` of a backtest: 20 years, 10 walks, 12 factors (fabricated "
                      f"run, {b['charts']} charts)",
-                     f"{b['seconds']:.2f} s, {b['megabytes']:.1f} MB",
+                     f"{b['seconds']:.2f} s, {b['megabytes']:.1f} MB" + _before_after(b),
                      "<= 3 s, <= 8 MB"))
         rows.append(("`eqf dashboard` on SYN1000 runs: first page rendered in headless Chromium "
                      f"after the server is up (server up in {d['server_up_seconds']:.1f} s; "

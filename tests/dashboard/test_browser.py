@@ -25,7 +25,7 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 #: Navigation title -> least number of plotly charts the page shows on the demo data.
-PAGES = {"Data": 0, "Factors": 3, "Optimization": 4, "Basket": 3, "Signals": 1, "Regime": 4,
+PAGES = {"Data": 0, "Factors": 3, "Optimization": 5, "Basket": 3, "Signals": 1, "Regime": 4,
          "Backtest": 10, "Run a workflow": 0}
 
 

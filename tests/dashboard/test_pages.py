@@ -40,8 +40,8 @@ def demo_env(demo_home, monkeypatch):
 
 @pytest.mark.parametrize("name, title, n_charts, traces", [
     ("factors", "Factors", 3, {"F1: Market beta", "mean |cosine|"}),
-    ("optimization", "Optimization", 4, {"in-sample (train)", "out-of-sample (test)",
-                                         "PBO (CSCV)"}),
+    ("optimization", "Optimization", 5, {"in-sample (train)", "out-of-sample (test)",
+                                         "PBO (CSCV)", "best objective"}),
     ("basket", "Basket", 3, {"long", "short", "basket exposure"}),
     ("signals", "Signals", 1, set()),
     ("regime", "Regime", 4, {"market (growth of 1)", "0: Low-vol bull"}),
@@ -53,6 +53,8 @@ def test_report_pages_show_the_latest_run(demo_env, name, title, n_charts, trace
     assert [t.value for t in at.title] == [title]
     assert len(at.get("plotly_chart")) == n_charts
     assert traces <= _trace_names(at)
+    if name == "optimization":  # the trial history: one best-so-far line per fold
+        assert any(n.startswith("fold ") for n in _trace_names(at))
     assert len(at.dataframe) >= 2  # the run facts and at least one table
     picker = at.selectbox[0]
     assert picker.label == "Run" and picker.value in picker.options[0]  # the latest

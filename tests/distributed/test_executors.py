@@ -62,13 +62,14 @@ def test_cli_walk_forward_is_the_same_on_every_executor(sample_home, tmp_path, m
     monkeypatch.setenv("EQF_HOME", str(home))
     argv = ["optimize", "--universe", "SAMPLE", "-k", "3", "--start", "2019-01-01",
             "--walk-forward", "--max-folds", "3", "--trials", "12"]
-    results = {}
+    results, trials = {}, {}
     for name, extra in (("serial", []), ("local", ["--workers", "2"]),
                         ("ray", ["--executor", "ray"]), ("dask", ["--executor", "dask"])):
         shutil.rmtree(home / "cache" / "trials", ignore_errors=True)  # no replay: recompute
         out = tmp_path / f"{name}.json"
         assert main([*argv, *extra, "--output", str(out)]) == 0, capsys.readouterr().err
         data = json.loads(out.read_text())
+        trials[name] = (home / "runs" / data["run_id"] / "optimization_trials.csv").read_bytes()
         for key in ("created_at", "run_id", "request"):
             data.pop(key)
         results[name] = data
@@ -76,6 +77,7 @@ def test_cli_walk_forward_is_the_same_on_every_executor(sample_home, tmp_path, m
     assert len(results["serial"]["folds"]) == 4
     for name in ("local", "ray", "dask"):
         assert results[name] == results["serial"], name
+        assert trials[name] == trials["serial"], name  # every trial, not just the best
 
 
 @pytest.mark.parametrize("argv, fragment", [

@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from _dist_support import PG_PASSWORD, wait_for
 
@@ -134,11 +136,17 @@ def test_walk_forward_workers_one_study_per_fold(postgres, home, tmp_path, monke
     results = json.loads((tmp_path / "wf.json").read_text())
     folds = [f["fold"] for f in results["folds"]]
     assert len(folds) == 3 and "study wf on" in out
+    trials = pd.read_csv(home / "runs" / results["run_id"] / "optimization_trials.csv")
     for fold in results["folds"]:
         study = load(postgres, f"wf-fold-{fold['fold']}")
         assert states(study) == {"COMPLETE": 12}  # 2 workers x 6 trials
         assert fold["n_trials"] == 12
         assert fold["objective_value"] == pytest.approx(study.best_value, rel=1e-12)
+        # the whole study, trial by trial in trial-number order, both workers' trials
+        part = trials[trials["fold"] == fold["fold"]]
+        told = [t.value for t in sorted(study.get_trials(deepcopy=False),
+                                        key=lambda t: t.number)]
+        np.testing.assert_allclose(part["objective"], told, rtol=1e-7)
 
 
 def test_bad_storage_is_one_line_without_the_password(postgres, home, tmp_path, monkeypatch,

@@ -40,6 +40,9 @@ def assert_same(a, b):
                                        y.optimization.in_sample_returns, check_exact=True)
         np.testing.assert_array_equal(x.optimization.trial_objectives,
                                       y.optimization.trial_objectives)
+        pd.testing.assert_frame_equal(x.optimization.trial_params,
+                                      y.optimization.trial_params, check_exact=True)
+    pd.testing.assert_frame_equal(a.trial_table(), b.trial_table(), check_exact=True)
 
 
 @pytest.mark.parametrize("technique", ["bayesian", "differential"])

@@ -55,6 +55,31 @@ def test_trials_are_counted_and_scored_by_metrics(window, technique, search):
         assert res.method_blend.empty
 
 
+@pytest.mark.parametrize("technique, search", [("bayesian", "blend"), ("differential", "direct"),
+                                               ("gradient", "both")])
+def test_trial_params_rebuild_every_trial(window, technique, search):
+    """Each trial's recorded parameters give its objective, through the module docstring's
+    formulas written out naively (blend a / sum a, direct d, both M a + d; w = raw / sum|raw|)
+    and metrics.sharpe_ratio."""
+    res = optimize_weights(window, technique, n_trials=30, random_state=5, search=search)
+    params = res.trial_params
+    assert params.shape[0] == res.n_trials and params.index.name == "trial"
+    methods = [f"method:{m}" for m in res.method_weights.columns]
+    factors = [f"factor:{f}" for f in window.columns]
+    assert list(params.columns) == {"blend": methods, "direct": factors,
+                                    "both": methods + factors}[search]
+    for i, row in params.iterrows():
+        a = row[methods].to_numpy() if methods and search != "direct" else np.zeros(0)
+        if search == "blend":
+            a = a / a.sum() if a.sum() > 0 else np.full(len(a), 1 / len(a))
+        raw = res.method_weights.to_numpy() @ a if len(a) else np.zeros(window.shape[1])
+        if search != "blend":
+            raw = raw + row[factors].to_numpy()
+        w = raw / np.abs(raw).sum()
+        expected = metrics.sharpe_ratio(window @ w)
+        assert res.trial_objectives[i] == pytest.approx(expected, rel=1e-9, abs=1e-12), i
+
+
 @pytest.mark.parametrize("technique", ["bayesian", "differential", "gradient"])
 def test_seeded_runs_are_identical(window, technique):
     a = optimize_weights(window, technique, n_trials=30, random_state=11, search="both")

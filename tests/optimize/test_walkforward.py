@@ -112,6 +112,20 @@ def test_fold_layout_and_stitching(noise):
     assert all(b[0] >= a[0] for a, b in zip(ticks, ticks[1:]))
     table = res.fold_table()
     assert list(table["n_trials"]) == [f.optimization.n_trials for f in res.folds]
+    trials = res.trial_table()
+    assert len(trials) == table["n_trials"].sum()
+    for f in res.folds:  # the best so far, by a naive loop over the fold's trials
+        part = trials[trials["fold"] == f.fold]
+        assert list(part["trial"]) == list(range(f.optimization.n_trials))
+        np.testing.assert_array_equal(part["objective"], f.optimization.trial_objectives)
+        best, running = -np.inf, []
+        for v in f.optimization.trial_objectives:
+            best = max(best, v) if np.isfinite(v) else best
+            running.append(best if np.isfinite(best) else np.nan)
+        np.testing.assert_array_equal(part["best_so_far"], running)
+        assert part["best_so_far"].iloc[-1] == f.optimization.objective_value
+    assert [c for c in trials.columns if ":" in c] == [f"method:{m}" for m in
+                                                      ("sharpe", "momentum", "risk_parity")]
 
 
 def test_single_fit_is_in_sample_only(noise):

@@ -84,7 +84,7 @@ def test_optimize(optimized):
     assert OptimizeRequest.from_dict(_record(out)["params"]) == request
     assert data["weights"] == {k: pytest.approx(v) for k, v in
                                out.result.current_weights.items()}
-    assert set(out.files) == {"weights", "results", "names"}
+    assert set(out.files) == {"weights", "results", "trials", "names"}
 
 
 def test_basket(ctx, optimized, tmp_path):

@@ -80,10 +80,21 @@ def render_document(doc: ReportDocument, key: str = "doc") -> None:
                     s.markdown(block.text)
 
 
-def report_page(name: str) -> None:
-    """A page showing the report of the latest (or the picked) run of its kind."""
+def _document(ctx: Context, run_id: str) -> ReportDocument:
+    """The report of a run, built once per server for a while: a finished run's files do not
+    change, so going back to a page or picking a run again does not rebuild it. Kept by
+    Streamlit as the object itself (``cache_resource``: nothing is pickled)."""
     from equity_factors.workflows.report import document
 
+    @st().cache_resource(max_entries=32, ttl=600, show_spinner=False)
+    def cached(root: str, run_id: str, _ctx: Context) -> ReportDocument:
+        return document(_ctx, run_id)
+
+    return cached(str(ctx.data_dir.root), run_id, ctx)
+
+
+def report_page(name: str) -> None:
+    """A page showing the report of the latest (or the picked) run of its kind."""
     s = st()
     title, kind = PAGES[name]
     s.title(title)
@@ -92,7 +103,7 @@ def report_page(name: str) -> None:
     run_id = pick_run(ctx, kind)
     if run_id is None:
         return
-    render_document(document(ctx, run_id), key=run_id)
+    render_document(_document(ctx, run_id), key=run_id)
 
 
 def progress_factory(bar: Any) -> Any:

@@ -25,6 +25,9 @@ from equity_factors.window_cache import WindowCache, digest_block, window_key
 __all__ = ["cacheable", "optimize_cached"]
 
 _NOT_PARAMS = ("storage", "study_name", "callback", "n_jobs")
+#: What an entry holds; in the key, so entries written before ``trial_params`` (layout 1)
+#: are never read back without them.
+LAYOUT = 2
 
 
 def cacheable(optimize_kwargs: Mapping[str, Any]) -> bool:
@@ -49,7 +52,8 @@ def _to_arrays(r: OptimizationResult) -> dict[str, np.ndarray]:
             "freq": getattr(r.in_sample_returns.index, "freqstr", None),
             "axis_names": [r.weights.index.name, r.method_blend.index.name,
                            r.method_weights.columns.name, r.trial_returns.columns.name,
-                           r.in_sample_returns.index.name]}
+                           r.in_sample_returns.index.name],
+            "param_names": [str(c) for c in r.trial_params.columns]}
     return {
         "meta": _bytes(json.dumps(meta)),
         "dates": np.asarray(r.in_sample_returns.index.asi8, dtype=np.int64),
@@ -62,6 +66,7 @@ def _to_arrays(r: OptimizationResult) -> dict[str, np.ndarray]:
         "trial_columns": np.asarray(r.trial_returns.columns, dtype=np.int64),
         "trial_returns": np.ascontiguousarray(r.trial_returns.to_numpy(dtype=float)),
         "in_sample": r.in_sample_returns.to_numpy(dtype=float),
+        "trial_params": np.ascontiguousarray(r.trial_params.to_numpy(dtype=float)),
     }
 
 
@@ -88,6 +93,10 @@ def _from_arrays(a: Mapping[str, np.ndarray], factor_dtype: Any) -> Optimization
         in_sample_returns=pd.Series(a["in_sample"], index=dates, name="portfolio"),
         technique=meta["technique"], objective=meta["objective"], search=meta["search"],
         long_only=bool(meta["long_only"]),
+        trial_params=pd.DataFrame(
+            a["trial_params"].reshape(-1, len(meta["param_names"])),
+            columns=pd.Index(meta["param_names"], name="parameter"),
+        ).rename_axis("trial"),
     )
 
 
@@ -102,7 +111,7 @@ def optimize_cached(train: pd.DataFrame, window_cache: WindowCache | None, *,
     params = {k: (list(v) if isinstance(v, (tuple, list)) else v)
               for k, v in kwargs.items() if k not in _NOT_PARAMS}
     params.update(seed=int(random_state), periods_per_year=int(periods_per_year),
-                  version=__version__)
+                  version=__version__, layout=LAYOUT)
     key = window_key("optimize", params, digest_block(train.to_numpy(dtype=float),
                                                       train.index, train.columns))
     hit = window_cache.get(key)

@@ -54,7 +54,7 @@ import threading
 import warnings
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -136,6 +136,10 @@ class OptimizationResult:
         Returns of ``weights`` on the window.
     technique, objective, search : str
     long_only : bool
+    trial_params : DataFrame of shape (n_trials, n_params)
+        The search parameters of every evaluation, in order (rows: evaluation numbers;
+        columns named as the study's parameters: ``method:<name>``, ``factor:<name>``; see
+        the module docstring for how they give the weights). Empty when not recorded.
     """
 
     weights: pd.Series
@@ -150,6 +154,7 @@ class OptimizationResult:
     objective: str
     search: str
     long_only: bool
+    trial_params: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def train_start(self) -> pd.Timestamp:
@@ -742,11 +747,10 @@ def optimize_weights(
         n_trials,
         callback,
     )
+    param_names = _param_names(problem, names, [str(c) for c in window.columns])
     if tech == "bayesian":
-        factor_labels = [str(c) for c in window.columns]
         _run_bayesian(
-            problem, n_trials, rng, _param_names(problem, names, factor_labels), storage,
-            study_name, n_jobs, checkpoint,
+            problem, n_trials, rng, param_names, storage, study_name, n_jobs, checkpoint,
         )
     elif tech == "differential":
         _run_differential(problem, n_trials, rng)
@@ -773,5 +777,9 @@ def optimize_weights(
         objective=obj,
         search=srch,
         long_only=bool(long_only),
+        trial_params=pd.DataFrame(
+            np.asarray(problem.params, dtype=float).reshape(-1, problem.dim),
+            columns=pd.Index(param_names, name="parameter"),
+        ).rename_axis("trial"),
     )
 

@@ -135,6 +135,29 @@ class WalkForwardResult:
             index=pd.Index([f.fold for f in self.folds], name="fold"),
         )
 
+    def trial_table(self) -> pd.DataFrame:
+        """One row per trial of every fold: ``fold``, ``trial`` (evaluation number within the
+        fold, from 0), ``objective`` (NaN where undefined), ``best_so_far`` (the best
+        objective up to and including the trial) and the trial's search parameters (columns
+        as in :attr:`OptimizationResult.trial_params`)."""
+        parts = []
+        for f in self.folds:
+            o = f.optimization
+            values = np.asarray(o.trial_objectives, dtype=float)
+            head = pd.DataFrame({"fold": np.full(values.size, f.fold, dtype=np.int64),
+                                 "trial": np.arange(values.size, dtype=np.int64),
+                                 "objective": values,
+                                 "best_so_far": np.fmax.accumulate(values) if values.size
+                                 else values})
+            params = o.trial_params.reset_index(drop=True)
+            if len(params) == values.size and params.shape[1]:
+                head = pd.concat([head, params.rename(columns=str)], axis=1)
+            parts.append(head)
+        table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+            columns=["fold", "trial", "objective", "best_so_far"])
+        table.columns.name = None
+        return table
+
     def summary(self) -> pd.Series:
         """Headline numbers (mode, folds, trials and the overfitting report's summary)."""
         head = pd.Series(

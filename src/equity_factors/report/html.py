@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from equity_factors._optional import require
 from equity_factors.report.blocks import Chart, ReportDocument, Table, Text
+from equity_factors.report.figspec import to_json
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#222;
@@ -37,6 +39,7 @@ MAX_TABLE_ROWS = 400
 
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
                   "modeBarButtonsToRemove": ["sendDataToCloud"]}
+_CONFIG_JSON = to_json(_PLOTLY_CONFIG)
 
 
 def _cell(value: object) -> tuple[str, bool]:
@@ -80,10 +83,36 @@ def _anchor(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "section"
 
 
-def _parts(doc: ReportDocument) -> Iterator[str]:
+def plotly_js() -> str:
+    """The plotly.js bundled with the installed plotly (read from its package data, as
+    ``plotly.offline.get_plotlyjs`` does, without importing plotly's Python modules)."""
     require("plotly")
-    import plotly.io as pio
+    from importlib import resources
 
+    return resources.files("plotly").joinpath("package_data", "plotly.min.js").read_text(
+        encoding="utf-8")
+
+
+def chart_html(figure: Mapping[str, Any], div_id: str, include_plotlyjs: bool = False) -> str:
+    """A figure (plotly's JSON: ``{"data": [...], "layout": {...}}``) as a ``<div>`` and the
+    script drawing it, laid out as ``plotly.io.to_html(full_html=False)`` does;
+    ``include_plotlyjs`` puts plotly.js itself first."""
+    layout = dict(figure.get("layout") or {})
+    if layout.get("template") == "none":  # plotly.py's name for no template: plotly.js defaults
+        del layout["template"]
+    height = layout.get("height")
+    lib = ("<script type=\"text/javascript\">window.PlotlyConfig = {MathJaxConfig: 'local'};"
+           "</script><script charset=\"utf-8\" type=\"text/javascript\">" + plotly_js()
+           + "</script>") if include_plotlyjs else ""
+    return (f"<div style=\"height:{int(height) if height else 450}px; width:100%;\">{lib}"
+            f"<div id=\"{div_id}\" class=\"plotly-graph-div\" style=\"height:100%; "
+            "width:100%;\"></div><script type=\"text/javascript\">window.PLOTLYENV=window."
+            f"PLOTLYENV || {{}};if (document.getElementById(\"{div_id}\")) {{Plotly.newPlot("
+            f"\"{div_id}\", {to_json(figure.get('data') or [])}, {to_json(layout)}, "
+            f"{_CONFIG_JSON})}};</script></div>")
+
+
+def _parts(doc: ReportDocument) -> Iterator[str]:
     yield ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
            f"<title>{html.escape(doc.title)}</title>"
            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -102,9 +131,7 @@ def _parts(doc: ReportDocument) -> Iterator[str]:
             if isinstance(block, Chart):
                 n_chart += 1
                 yield f"<h3>{html.escape(block.title)}</h3>"
-                div = pio.to_html(block.figure, full_html=False, include_plotlyjs=first,
-                                  include_mathjax=False, config=_PLOTLY_CONFIG,
-                                  div_id=f"chart-{n_chart}", default_width="100%")
+                div = chart_html(block.figure, f"chart-{n_chart}", include_plotlyjs=first)
                 first = False
                 yield f"<div class=\"chart\">{div}</div>"
                 if block.caption:

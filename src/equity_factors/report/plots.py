@@ -1,5 +1,6 @@
-"""Small plotly helpers shared by the report sections (plotly is imported lazily, through
-:func:`equity_factors._optional.require`, so the package imports without it)."""
+"""Small figure helpers shared by the report sections. Figures are plotly's JSON built as plain
+dicts (:mod:`equity_factors.report.figspec`): no plotly import and no validation while a
+report is built; plotly.js draws them (the HTML report embeds it, the dashboard has it)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from equity_factors._optional import require
+from equity_factors.report import figspec
 from equity_factors.report.colours import regime_colours, series_colours
 
 __all__ = ["go", "subplots", "layout", "dated", "values", "regime_colours", "series_colours",
@@ -18,19 +19,14 @@ SIDE_COLOURS = {"LONG": "#2ca02c", "SHORT": "#d62728"}
 
 
 def go() -> Any:
-    """``plotly.graph_objects`` (a one-line error naming the extra when plotly is missing)."""
-    require("plotly")
-    import plotly.graph_objects as graph_objects
-
-    return graph_objects
+    """The figure builders (``Figure``, ``Scatter``, ``Bar``, ``Heatmap``), used as
+    ``plotly.graph_objects`` would be."""
+    return figspec
 
 
-def subplots(**kwargs: Any) -> Any:
-    """``plotly.subplots.make_subplots`` with the same lazy import."""
-    require("plotly")
-    from plotly.subplots import make_subplots
-
-    return make_subplots(**kwargs)
+def subplots(**kwargs: Any) -> figspec.Figure:
+    """Stacked plots sharing their x axis (see :func:`figspec.make_subplots`)."""
+    return figspec.make_subplots(**kwargs)
 
 
 #: The look of every chart, set directly on the layout: white background, light grid, the series
@@ -46,17 +42,12 @@ _AXIS = dict(gridcolor="#ebebeb", linecolor="#c8c8c8", zerolinecolor="#d8d8d8",
 def layout(fig: Any, title: str = "", height: int = 420, y_title: str = "",
            x_title: str = "", legend: bool = True) -> Any:
     """The common look (white background, light grid), compact margins, legend on top, hover
-    by date; datetime coordinates become ``YYYY-MM-DD`` text."""
+    by date (dates are ``YYYY-MM-DD`` text already: see :mod:`figspec`)."""
     del title  # the page shows the title above the chart (HTML heading, dashboard subheader)
     fig.update_layout(**_LOOK, height=height, margin=dict(l=60, r=20, t=40, b=40),
                       showlegend=legend,
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0.0),
                       hovermode="x unified")
-    for trace in fig.data:  # dates as "YYYY-MM-DD" text: a quarter smaller than ISO times
-        for attr in ("x", "y"):
-            v = getattr(trace, attr, None)
-            if isinstance(v, np.ndarray) and np.issubdtype(v.dtype, np.datetime64):
-                setattr(trace, attr, np.datetime_as_string(v, unit="D"))
     fig.update_xaxes(**_AXIS)
     fig.update_yaxes(**_AXIS)
     if y_title:

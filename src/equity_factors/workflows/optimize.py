@@ -35,6 +35,10 @@ from equity_factors.workflows.factors import (
 from equity_factors.workflows.naming import Namer, names_for
 from equity_factors.workflows.requests import Request
 
+#: Every trial of every fold (objective, best so far, parameters), in the run folder beside
+#: the results: see :meth:`equity_factors.optimize.WalkForwardResult.trial_table`.
+TRIALS_NAME = "optimization_trials.csv"
+
 
 @dataclass(frozen=True)
 class OptimizeRequest(Request):
@@ -306,7 +310,9 @@ def _optimize(ctx: Context, request: OptimizeRequest, run: Run, cache: WindowCac
     files = {"weights": run.add("optimal_weights.csv", csv_bytes(weights, index=False,
                                                                  float_format="%.8g"),
                                 export_weights),
-             "results": run.add("optimization_results.json", payload, output)}
+             "results": run.add("optimization_results.json", payload, output),
+             "trials": run.add(TRIALS_NAME, csv_bytes(result.trial_table(), index=False,
+                                                      float_format="%.8g"))}
     if factor_names_output or request.namer:
         files["names"] = run.add("factor_names.csv", csv_bytes(names, index=False),
                                  factor_names_output)

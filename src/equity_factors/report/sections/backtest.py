@@ -277,9 +277,9 @@ def exposure_chart(positions: pd.DataFrame) -> Chart | None:
         return None
     g = go()
     w = pd.to_numeric(positions["weight"], errors="coerce")
-    frame = pd.DataFrame({"date": pd.to_datetime(positions["date"]), "w": w})
-    by = frame.groupby("date")["w"]
-    gross, net = by.apply(lambda s: s.abs().sum()), by.sum()
+    frame = pd.DataFrame({"date": pd.to_datetime(positions["date"]), "gross": w.abs(), "net": w})
+    sums = frame.groupby("date")[["gross", "net"]].sum()
+    gross, net = sums["gross"], sums["net"]
     fig = g.Figure([g.Scatter(x=gross.index, y=values(gross), name="gross (sum |w|)",
                               line=dict(color="#1f77b4", width=1.2, shape="hv")),
                     g.Scatter(x=net.index, y=values(net), name="net (sum w)",

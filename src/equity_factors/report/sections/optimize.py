@@ -1,10 +1,12 @@
 """Sections of an ``optimize`` run: weights per fold, in- vs out-of-sample Sharpe per fold, the
-search per fold, and the overfitting panel (PSR, DSR, PBO, verdict)."""
+search per fold and its trial history (``optimization_trials.csv``), and the overfitting panel
+(PSR, DSR, PBO, verdict)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from equity_factors.report.blocks import Chart, RunFiles, Section, Table, Text
@@ -87,8 +89,48 @@ def search_chart(folds: pd.DataFrame) -> Chart | None:
     fig.update_layout(yaxis2=dict(overlaying="y", side="right", title="trials", showgrid=False),
                       hovermode="closest")
     return Chart("Search per fold", fig, "The best objective the search reached on each train "
-                 "window and the trials it took (the per-trial history itself is not kept in "
-                 "the results file).")
+                 "window and the trials it took.")
+
+
+#: Most trials drawn per fold in the trial history (evenly spaced, the best always kept).
+MAX_TRIALS_SHOWN = 2000
+
+
+def trials_chart(trials: pd.DataFrame, folds: pd.DataFrame) -> Chart | None:
+    """Objective of every trial (dots) and the best so far (line), one colour per fold."""
+    if not {"fold", "trial", "objective"} <= set(trials.columns) or not len(trials):
+        return None
+    g = go()
+    partial = (set(folds.loc[folds["partial"].astype(bool), "fold"]) if
+               {"fold", "partial"} <= set(folds.columns) else set())
+    fold_ids = list(dict.fromkeys(trials["fold"]))
+    fig = g.Figure()
+    for fold, colour in zip(fold_ids, series_colours(len(fold_ids))):
+        part = trials[trials["fold"] == fold]
+        objective = pd.to_numeric(part["objective"], errors="coerce")
+        best = (pd.to_numeric(part["best_so_far"], errors="coerce") if "best_so_far" in part
+                else objective.cummax())
+        shown = part.index
+        if len(part) > MAX_TRIALS_SHOWN:
+            pick = np.unique(np.linspace(0, len(part) - 1, MAX_TRIALS_SHOWN).round().astype(int))
+            top = int(np.nanargmax(objective.to_numpy())) if objective.notna().any() else 0
+            shown = part.index[np.union1d(pick, [top])]
+        label = f"fold {fold}{' (partial)' if fold in partial else ''}"
+        fig.add_trace(g.Scatter(x=part.loc[shown, "trial"].to_numpy(),
+                                y=values(objective.loc[shown]), mode="markers", name=label,
+                                legendgroup=label, showlegend=False,
+                                marker=dict(color=colour, size=4, opacity=0.45)))
+        fig.add_trace(g.Scatter(x=part["trial"].to_numpy(), y=values(best), mode="lines",
+                                name=label, legendgroup=label,
+                                line=dict(color=colour, width=1.6, shape="hv")))
+    layout(fig, "Trial history per fold", height=420, y_title="train objective",
+           x_title="trial (evaluation order)")
+    fig.update_layout(hovermode="closest")
+    return Chart("Trial history", fig, "Every trial's objective on its fold's train window "
+                 "(dots) and the best so far (line), one colour per fold: a line still rising "
+                 "at the last trial means more trials could find better weights; a best found "
+                 "early and never beaten is the search converging (or overfitting the window). "
+                 "Click a fold in the legend to hide it.")
 
 
 def overfitting_table(ov: dict[str, Any]) -> Table:
@@ -144,6 +186,14 @@ def sections(files: RunFiles) -> list[Section]:
         chart = search_chart(folds)
         if chart is not None:
             blocks.append(chart)
+        trials = files.table("optimization_trials.csv")
+        chart = trials_chart(trials, folds) if trials is not None else None
+        if chart is not None:
+            blocks.append(chart)
+        elif "objective_value" in folds:
+            blocks.append(Text("No per-trial history in this run's folder (no "
+                               "optimization_trials.csv: an older run); the chart above "
+                               "shows each fold's best objective."))
         cols = [c for c in ("fold", "train_start", "train_end", "test_start", "test_end",
                             "in_sample_sharpe", "out_of_sample_sharpe", "n_trials", "partial")
                 if c in folds.columns]
