@@ -77,6 +77,9 @@ def ingest_synthetic(store: Store, data_dir: DataDir, n_stocks: int, seed: int,
         rows += store.write_bar_arrays(batch, source="synthetic", replace=replace)
         if progress:
             progress(min(i + _BATCH, len(symbols)), len(symbols))
+    # the symbol-major copies (7 fields x days x symbols: 1.5 GB at SYN5000 x 20 years) are
+    # written: free them before the fundamentals are written, not after
+    del matrices, listed, batch
     store.write_fundamentals(market.fundamentals, source="synthetic")
     store.write_holdings_many(market.holdings, source="synthetic")
     save_truth(data_dir, name, market.truth)
