@@ -1,7 +1,7 @@
 """Run the benchmarks and write their figures to a JSON file.
 
 Each measurement runs in a fresh child process so its peak memory (``ru_maxrss``) is its own.
-Usage: ``python -m bench.run [--only store,factors,optimize,backtest,report,routine]
+Usage: ``python -m bench.run [--only store,factors,optimize,backtest,report,routine,scale,syn5000]
 [--output bench/results.json]``.
 """
 
@@ -45,7 +45,7 @@ def machine() -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run")
     parser.add_argument("--only", default="store,factors,optimize,backtest,backtest_workflow,"
-                        "report,routine,scale")
+                        "report,routine,scale,syn5000")
     parser.add_argument("--output", default="bench/results.json")
     parser.add_argument("--workdir", default=None, help="where to put the benchmark stores")
     args = parser.parse_args(argv)

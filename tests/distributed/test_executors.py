@@ -32,6 +32,19 @@ def test_results_come_back_in_task_order(executor, request):
     assert run_tasks(abs, [], executor=executor) == []
 
 
+@pytest.mark.parametrize("executor", ["local", "ray", "dask"])
+def test_order_holds_when_later_tasks_finish_first(executor, request):
+    if executor != "local":
+        request.getfixturevalue({"ray": "ray_cluster", "dask": "dask_client"}[executor])
+    import time
+
+    delays = [0.4, 0.0, 0.3, 0.0, 0.1, 0.0]  # a lambda: pickled by value to every engine
+    assert run_tasks(lambda d: (time.sleep(d), d)[1], delays, executor=executor,
+                     workers=2) == delays
+    with pytest.raises(ZeroDivisionError):
+        run_tasks(lambda d: 1 / d, [1.0, 0.0, 2.0], executor=executor, workers=2)
+
+
 def test_local_walk_forward_equals_serial(factor_returns, serial):
     assert_same_walk(serial, walk_forward(factor_returns, 90, 30,
                                           map_fn=task_map("local", workers=2), **KW))

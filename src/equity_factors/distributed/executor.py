@@ -194,9 +194,20 @@ def _dask(fn: Callable[[T], R], items: Sequence[T], address: str | None, n: int)
 
     def results() -> Iterator[R]:
         try:
-            futures = [client.submit(fn, t, pure=False) for t in items]
-            for fut in futures:
-                yield fut.result()
+            # one message for all the tasks (``client.map``), and the results as they finish
+            # (``as_completed``, batched), held until those before them are in: a blocking
+            # ``future.result()`` per task costs a round trip through the client's event
+            # loop each (~10 ms a task measured, against ~1 ms this way)
+            futures = client.map(fn, items, pure=False)
+            index = {f.key: i for i, f in enumerate(futures)}
+            done: dict[int, Any] = {}
+            nxt = 0
+            for batch in distributed.as_completed(futures, with_results=True).batches():
+                for fut, value in batch:
+                    done[index[fut.key]] = value
+                while nxt in done:
+                    yield done.pop(nxt)
+                    nxt += 1
         finally:
             for c in owned:
                 c.close()
