@@ -240,8 +240,9 @@ class RegimeHMM:
     n_restarts : int, default 5
     n_iter : int, default 100
         EM iterations per restart.
-    tol : float, default 1e-3
-        EM convergence threshold on the log-likelihood gain.
+    tol : float, default 1e-2
+        EM convergence threshold on the log-likelihood gain (hmmlearn's default; on the
+        thousands of rows of a regime fit it is a relative gain below 1e-6).
     periods_per_year : int, default 252
     random_state : int, Generator or None
     restart_tol : float, default 1.0
@@ -279,7 +280,7 @@ class RegimeHMM:
     """
 
     def __init__(self, n_regimes: int = 3, covariance_type: CovarianceType = "full",
-                 n_restarts: int = 5, n_iter: int = 100, tol: float = 1e-3,
+                 n_restarts: int = 5, n_iter: int = 100, tol: float = 1e-2,
                  periods_per_year: int = 252, random_state: SeedLike = None,
                  restart_tol: float = 1.0, abandon_after: int = 15,
                  abandon_margin: float = 25.0) -> None:
@@ -622,7 +623,7 @@ class RegimeResult:
 def detect_regimes(features: pd.DataFrame, n_regimes: int = 3, refit_every: int = 252,
                    min_train: int = 504, n_restarts: int = 5, random_state: SeedLike = None,
                    *, covariance_type: CovarianceType = "full", n_iter: int = 100,
-                   tol: float = 1e-3, warm_start: bool = True, restart_tol: float = 1.0,
+                   tol: float = 1e-2, warm_start: bool = True, restart_tol: float = 1.0,
                    abandon_after: int = 15, abandon_margin: float = 25.0,
                    window_cache: WindowCache | None = None,
                    callback: Callable[[int, int], None] | None = None) -> RegimeResult:
@@ -703,54 +704,57 @@ def detect_regimes(features: pd.DataFrame, n_regimes: int = 3, refit_every: int 
               "abandon_after": int(abandon_after), "abandon_margin": float(abandon_margin),
               "base_seed": base, "version": __version__}
     data_digest, prev_key, last_row = "", "", 0
-    for done, p in enumerate(refits, start=1):
-        end = min(p + refit_every, n)
-        model_p = RegimeHMM(n_regimes=n_regimes, covariance_type=covariance_type,
-                            n_restarts=n_restarts, n_iter=n_iter, tol=tol,
-                            random_state=derive_seed(base, "regime", p), restart_tol=restart_tol,
-                            abandon_after=abandon_after, abandon_margin=abandon_margin)
-        key = None
-        hit = None
-        if window_cache is not None:
-            data_digest = digest_chain(data_digest, digest_block(
-                values[last_row:p], stamps[last_row:p], names))
-            last_row = p
-            key = window_key("regime", {**params, "row": p, "previous": prev_key}, data_digest)
-            prev_key = key
-            hit = window_cache.get(key)
-        if hit is not None:
-            model_p.from_arrays(hit, names, features.index[p - 1])
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)  # counted, told once below
-                model_p.fit(features.iloc[:p], init=model if warm_start else None)
-            if window_cache is not None and key is not None:
-                window_cache.put(key, model_p.to_arrays())
-        model = model_p
-        block = None
-        if window_cache is not None:  # the filtered block: this model and rows p..end-1
-            block_key = window_key("filter", {"model": key}, digest_block(
-                values[p:end], stamps[p:end], names))
-            cached_block = window_cache.get(block_key)
-            block = cached_block["probabilities"] if cached_block is not None else None
-        if block is None:
-            block = model.filter(features.iloc[:end]).to_numpy()[p:end]
+    # tiny matrices throughout (the filters too): BLAS threads only add contention
+    with threadpool_limits(limits=1):
+        for done, p in enumerate(refits, start=1):
+            end = min(p + refit_every, n)
+            model_p = RegimeHMM(n_regimes=n_regimes, covariance_type=covariance_type,
+                                n_restarts=n_restarts, n_iter=n_iter, tol=tol,
+                                random_state=derive_seed(base, "regime", p),
+                                restart_tol=restart_tol, abandon_after=abandon_after,
+                                abandon_margin=abandon_margin)
+            key = None
+            hit = None
             if window_cache is not None:
-                window_cache.put(block_key, {"probabilities": np.ascontiguousarray(block)})
-        probs[p:end] = block
-        labels[p:end] = np.asarray(model.labels_, dtype=object)[block.argmax(axis=1)]
-        fits.append(RegimeFit(
-            train_end=features.index[p - 1], block_start=features.index[p],
-            block_end=features.index[end - 1], n_train=p,
-            log_likelihood=float(model.log_likelihood_), labels=model.labels_,
-            state_mean=tuple(map(float, model.state_mean_)),
-            state_vol=tuple(map(float, model.state_vol_)),
-            n_restarts_run=int(model.n_restarts_run_), restart_gain=float(model.restart_gain_),
-            converged=bool(model.converged_), em_iterations=int(model.em_iterations_),
-            n_abandoned=int(model.n_abandoned_),
-        ))
-        if callback is not None:
-            callback(done, len(refits))
+                data_digest = digest_chain(data_digest, digest_block(
+                    values[last_row:p], stamps[last_row:p], names))
+                last_row = p
+                key = window_key("regime", {**params, "row": p, "previous": prev_key}, data_digest)
+                prev_key = key
+                hit = window_cache.get(key)
+            if hit is not None:
+                model_p.from_arrays(hit, names, features.index[p - 1])
+            else:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)  # counted, told once below
+                    model_p.fit(features.iloc[:p], init=model if warm_start else None)
+                if window_cache is not None and key is not None:
+                    window_cache.put(key, model_p.to_arrays())
+            model = model_p
+            block = None
+            if window_cache is not None:  # the filtered block: this model and rows p..end-1
+                block_key = window_key("filter", {"model": key}, digest_block(
+                    values[p:end], stamps[p:end], names))
+                cached_block = window_cache.get(block_key)
+                block = cached_block["probabilities"] if cached_block is not None else None
+            if block is None:
+                block = model.filter(features.iloc[:end]).to_numpy()[p:end]
+                if window_cache is not None:
+                    window_cache.put(block_key, {"probabilities": np.ascontiguousarray(block)})
+            probs[p:end] = block
+            labels[p:end] = np.asarray(model.labels_, dtype=object)[block.argmax(axis=1)]
+            fits.append(RegimeFit(
+                train_end=features.index[p - 1], block_start=features.index[p],
+                block_end=features.index[end - 1], n_train=p,
+                log_likelihood=float(model.log_likelihood_), labels=model.labels_,
+                state_mean=tuple(map(float, model.state_mean_)),
+                state_vol=tuple(map(float, model.state_vol_)),
+                n_restarts_run=int(model.n_restarts_run_), restart_gain=float(model.restart_gain_),
+                converged=bool(model.converged_), em_iterations=int(model.em_iterations_),
+                n_abandoned=int(model.n_abandoned_),
+            ))
+            if callback is not None:
+                callback(done, len(refits))
     assert model is not None
     unconverged = sum(1 for f in fits if not f.converged)
     if unconverged:
