@@ -11,12 +11,27 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from scipy.linalg import solve_triangular
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from equity_factors import __version__
 from equity_factors._random import SeedLike, check_random_state, derive_seed
 from equity_factors.errors import ConvergenceWarning, UserError
 from equity_factors.window_cache import WindowCache, digest_block, digest_chain, window_key
+
+_CONTROLLER: ThreadpoolController | None = None
+
+
+def _one_thread() -> Any:
+    """BLAS/OpenMP limited to one thread (tiny matrices: more threads only add contention).
+
+    One controller for the process: ``threadpool_limits`` scans the loaded libraries each time
+    it is made, which cost 5 ms a refit.
+    """
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1)
+
 
 __all__ = [
     "CovarianceType",
@@ -407,7 +422,7 @@ class RegimeHMM:
                         and not best_score > before + float(self.restart_tol):
                     break  # this restart did not change the likelihood: stop spending them
         # tiny matrices (and k-means on a few thousand rows): threads only add contention
-        with threadpool_limits(limits=1):
+        with _one_thread():
             search()
         if best is None:
             reason = errors[0] if errors else "no finite fit"
@@ -705,7 +720,7 @@ def detect_regimes(features: pd.DataFrame, n_regimes: int = 3, refit_every: int 
               "base_seed": base, "version": __version__}
     data_digest, prev_key, last_row = "", "", 0
     # tiny matrices throughout (the filters too): BLAS threads only add contention
-    with threadpool_limits(limits=1):
+    with _one_thread():
         for done, p in enumerate(refits, start=1):
             end = min(p + refit_every, n)
             model_p = RegimeHMM(n_regimes=n_regimes, covariance_type=covariance_type,
