@@ -121,19 +121,36 @@ def routine_rows(r: dict) -> list[tuple[str, str, str]]:
 
     cold, warm = r["regime_detect_SAMPLE_cold"], r["regime_detect_SAMPLE_warm_one_more_day"]
     load = r.get("load_average", [float("nan")])[0]
+    other = r.get("other_runs_this_session", {})
+    before = other.get("before_this_session", {})
+
+    def runs(key: str) -> str:
+        seen = other.get(key)
+        return f"; other runs {', '.join(f'{x:.1f}' for x in seen)} s" if seen else ""
+
+    def was(key: str, fmt: str = "{:.1f} s") -> str:
+        return f"; before {fmt.format(before[key])}" if key in before else ""
+
+    pairs = other.get("discover_SYN1000_cold_warm_seconds", [])
+    disc_runs = "; other runs " + ", ".join(f"{w / c:.0%}" for c, w in pairs) if pairs else ""
     return [
         ("regime detect SAMPLE --regimes 3 --predict 5, cold (empty cache; in process)",
          t(cold) + f"; fit stage (factors + HMM) {cold['fit_seconds']:.2f} s; "
-         f"{cold['restarts_spent']} restarts over {cold['refits']} refits", "<= 5 s"),
+         f"{cold['restarts_spent']} restarts over {cold['refits']} refits, "
+         f"{cold.get('em_iterations', 0):,} EM iterations"
+         + runs("regime_detect_SAMPLE_cold_seconds") + was("regime_cold"), "<= 5 s"),
         ("regime detect SAMPLE, warm, one more day",
-         t(warm) + f"; fit {warm['fit_seconds']:.2f} s, the rest is writing outputs (PNG)",
+         t(warm) + f"; fit {warm['fit_seconds']:.2f} s, the rest is writing outputs (PNG)"
+         + runs("regime_detect_SAMPLE_warm_seconds") + was("regime_warm"),
          "<= 1 s"),
         ("discover rolling PCA k=10, SYN1000 x 10 years: cold / warm one more day",
          f"{r['discover_rolling_SYN1000_10y_cold']['seconds']:.2f} s / "
          f"{r['discover_rolling_SYN1000_10y_warm_one_more_day']['seconds']:.2f} s = "
-         f"{r['discover_warm_over_cold']:.0%}", "<= 10 %"),
+         f"{r['discover_warm_over_cold']:.0%}" + disc_runs
+         + was("discover_warm_over_cold", "{:.0%}"), "<= 10 %"),
         ("eqf routine SYN1000 (regime, alerts, candidates), warm, one more day",
-         t(r["routine_SYN1000_warm_one_more_day"]) + f"; load average {load:.1f}", "<= 5 s"),
+         t(r["routine_SYN1000_warm_one_more_day"]) + f"; load average {load:.1f}"
+         + runs("routine_SYN1000_warm_seconds") + was("routine_warm"), "<= 5 s"),
     ]
 
 
