@@ -60,11 +60,19 @@ def copy_data_dir(src: Path, dst: Path) -> Path:
     return dst
 
 
-def assert_no_partial_outputs(*folders: Path) -> None:
-    """No temporary or half-written file anywhere under the output folders."""
+def assert_no_partial_outputs(*folders: Path, runs: Path | None = None) -> None:
+    """No temporary or half-written file anywhere under the output folders, nor inside a
+    visible run folder of ``runs`` (a killed run's hidden staging folder ``runs/.<id>.tmp`` is
+    allowed: it is never listed, see :func:`assert_runs_have_records`, and removed when stale)."""
     for folder in folders:
         if folder.exists():
             leftovers = [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
+            assert leftovers == [], leftovers
+    if runs is not None and runs.exists():
+        for run in runs.iterdir():
+            if run.name.startswith(".") and run.name.endswith(".tmp"):
+                continue
+            leftovers = [p for p in run.rglob("*") if p.name.endswith(".tmp")]
             assert leftovers == [], leftovers
 
 
@@ -108,7 +116,7 @@ def assert_store_ok(data_dir: Path) -> None:
 
 
 def assert_invariants(data_dir: Path, *outputs: Path) -> None:
-    assert_no_partial_outputs(*outputs, data_dir / "runs")
+    assert_no_partial_outputs(*outputs, runs=data_dir / "runs")
     assert_runs_have_records(data_dir)
     assert_cache_entries_whole(data_dir)
     assert_store_ok(data_dir)
