@@ -37,6 +37,18 @@ def sample_home(tmp_path_factory):
     return home
 
 
+@pytest.fixture()
+def private_sample_home(sample_home, tmp_path, monkeypatch):
+    """A private copy of the SAMPLE data directory (without its caches and runs), set as
+    ``EQF_HOME``: for tests that change the store or the cache."""
+    import shutil
+
+    target = tmp_path / "home"
+    shutil.copytree(sample_home, target, ignore=shutil.ignore_patterns("cache", "runs"))
+    monkeypatch.setenv("EQF_HOME", str(target))
+    return target
+
+
 @pytest.fixture(scope="session")
 def syn_home(tmp_path_factory):
     """A data directory with the synthetic SYN50 universe (seed 42, 20 years) stored once."""

@@ -5,7 +5,6 @@ that used it; ``clean --cache`` and ``data status``."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pandas as pd
 import pytest
@@ -17,12 +16,8 @@ RG = ["--start", START, "--min-train", "504"]
 
 
 @pytest.fixture()
-def home(sample_home, tmp_path, monkeypatch):
-    """A private copy of the SAMPLE data directory (these tests change its store and cache)."""
-    target = tmp_path / "home"
-    shutil.copytree(sample_home, target, ignore=shutil.ignore_patterns("cache", "runs"))
-    monkeypatch.setenv("EQF_HOME", str(target))
-    return target
+def home(private_sample_home):
+    return private_sample_home
 
 
 def _last_run(home, command):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -22,11 +21,8 @@ ARGV = ["optimize", "--universe", "SAMPLE", "-k", "3", "--start", "2019-01-01",
 
 
 @pytest.fixture()
-def home(sample_home, tmp_path, monkeypatch):
-    target = tmp_path / "home"
-    shutil.copytree(sample_home, target, ignore=shutil.ignore_patterns("cache", "runs"))
-    monkeypatch.setenv("EQF_HOME", str(target))
-    return target
+def home(private_sample_home):
+    return private_sample_home
 
 
 def _run(home, out):
