@@ -48,6 +48,15 @@ def render(results: dict) -> str:
                      f"{seed['seconds_end_to_end']:.1f} s (optimize {t['optimize']:.1f} s, "
                      f"targets {t['targets']:.1f} s, engine {t['engine']:.2f} s, attribution "
                      f"{t['attribution']:.1f} s)", "<= 60 s"))
+        warm = results["backtest_workflow"].get("seed_line_SYN1000_10y_warm_cache")
+        if warm:
+            tw = warm["timings"]
+            rows.append(("The same line again in a new process, with the results cache of the "
+                         "first run",
+                         f"{warm['seconds_end_to_end']:.1f} s = "
+                         f"{results['backtest_workflow']['seed_line_warm_over_cold']:.2f}x the "
+                         f"cold run (factors {tw['factors']:.1f} s, optimize "
+                         f"{tw['optimize']:.1f} s, targets {tw['targets']:.1f} s)", "report"))
     rep = results.get("report")
 
     def _before_after(b: dict) -> str:
