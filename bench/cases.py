@@ -819,6 +819,74 @@ def executors_walk(home: str) -> dict:
     return out
 
 
+def sweep_executors(home: str) -> dict:
+    """A 12-point ``eqf sweep`` (pca, ica x k 2, 3, 5 x lookback 126, 189; basket backtests
+    of 4 walks on SAMPLE) serially, on 2 local processes, a local Ray and a local Dask with 2
+    workers; each from an empty results cache, tables checked identical to the serial one."""
+    import os
+    import shutil
+    import time as _t
+
+    os.environ["EQF_HOME"] = home
+    from equity_factors.data.ingest import ingest_sample
+    from equity_factors.portfolio import BasketSpec
+    from equity_factors.workflows.backtest import BacktestRequest
+    from equity_factors.workflows.context import Context
+    from equity_factors.workflows.factors import FactorRequest
+    from equity_factors.workflows.sweep import SWEEP_COLUMNS, SweepRequest, sweep
+
+    ctx = Context.create(home)
+    if ctx.store.universe("SAMPLE") is None:
+        ingest_sample(ctx.store)
+    template = BacktestRequest(FactorRequest(universe="SAMPLE", start="2016-01-01", refit=42),
+                               train_size=126, test_size=63, walks=4,
+                               spec=BasketSpec(long_pct=0.25, short_pct=0.25))
+    grid = dict(methods=("pca", "ica"), ks=(2, 3, 5), lookbacks=(126, 189))
+    cols = [c for c in SWEEP_COLUMNS if c != "run_id"]
+
+    def run(executor: str, workers: int):
+        shutil.rmtree(Path(home) / "cache", ignore_errors=True)  # every run from scratch
+        t0 = _t.perf_counter()
+        out = sweep(ctx, SweepRequest(template, executor=executor, workers=workers, **grid),
+                    argv=["bench"])
+        return out, _t.perf_counter() - t0
+
+    serial, serial_s = run("local", 1)
+    out: dict = {"points": len(serial.table), "serial_seconds": round(serial_s, 2)}
+    for name in ("local", "ray", "dask"):
+        cluster = client = None
+        t0 = _t.perf_counter()
+        if name == "ray":
+            import ray
+
+            ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+                     configure_logging=False)
+        elif name == "dask":
+            from distributed import Client, LocalCluster
+
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None,
+                                   scheduler_kwargs={"dashboard": False}, host="127.0.0.1")
+            client = Client(cluster)
+        if name != "local":  # import eqf's backtest in the workers (a fixed cost per worker,
+            # reported with the start, as for the walk-forward above)
+            from equity_factors.distributed import run_tasks
+
+            run_tasks(exec, ["import equity_factors.workflows.backtest"] * 4, executor=name,
+                      workers=2)
+        start = _t.perf_counter() - t0
+        result, seconds = run(name, 2)
+        out[name] = {"seconds": round(seconds, 2), "cluster_start_seconds": round(start, 2),
+                     "speedup_vs_serial": round(serial_s / seconds, 2),
+                     "identical": bool(result.table[cols].equals(serial.table[cols]))}
+        if name == "ray":
+            ray.shutdown()
+        elif cluster is not None:
+            client.close()
+            cluster.close()
+    out["load_average"] = list(os.getloadavg())
+    return out
+
+
 def scale_rates(child, workdir: Path) -> dict:
     """Trials/s per storage, measured one after the other (ratios hold better than seconds on
     a shared machine)."""
@@ -843,7 +911,8 @@ def section_scale(child, workdir: Path) -> dict:
     home = workdir / "optimize-home"
     return {"trials_per_second": scale_rates(child, workdir),
             "walk_forward_vs_floor": child("walk_forward_vs_floor", str(home)),
-            "executors": child("executors_walk", str(home))}
+            "executors": child("executors_walk", str(home)),
+            "sweep_12_points": child("sweep_executors", str(workdir / "sweep-home"))}
 
 
 SECTIONS["scale"] = section_scale

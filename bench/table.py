@@ -217,6 +217,17 @@ def render_scale(results: dict) -> str:
                     + f" | {x['speedup_vs_serial']:.2f}x | "
                     f"{x['start_seconds']:.1f} s | {x['overhead_per_task_ms']:.1f} ms | "
                     f"{'yes' if x['identical'] else 'NO'} |")
+    sw = sc.get("sweep_12_points")
+    if sw:
+        rows += ["", f"| `eqf sweep`, {sw['points']} points (pca, ica x k 2, 3, 5 x lookback "
+                 "126, 189; SAMPLE, 4 walks each), 2 workers, empty cache each time | seconds | "
+                 "speed-up vs serial | cluster start | identical |", "|---|---|---|---|---|",
+                 f"| serial | {sw['serial_seconds']:.1f} | 1 | - | - |"]
+        for name in ("local", "ray", "dask"):
+            x = sw[name]
+            rows.append(f"| {name} | {x['seconds']:.1f} | {x['speedup_vs_serial']:.2f}x | "
+                        f"{x['cluster_start_seconds']:.1f} s | "
+                        f"{'yes' if x['identical'] else 'NO'} |")
     return "\n".join(rows)
 
 
