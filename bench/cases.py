@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
@@ -746,6 +747,37 @@ def walk_forward_vs_floor(home: str) -> dict:
             "journal_file_ratio_to_floor": round(before / floor, 2), "target_ratio": 2.0}
 
 
+@contextlib.contextmanager
+def _local_cluster(name: str, warm_import: str | None, warm_local: bool = True):
+    """A local Ray or Dask cluster of 2 workers for the ``with`` block (nothing for
+    ``local``), its workers having imported ``warm_import`` (a fixed cost per worker, timed by
+    the caller as the start, so what follows measures the work); shut down afterwards."""
+    from equity_factors.distributed import run_tasks
+
+    cluster = client = None
+    if name == "ray":
+        import ray
+
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+                 configure_logging=False)
+    elif name == "dask":
+        from distributed import Client, LocalCluster
+
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None,
+                               scheduler_kwargs={"dashboard": False}, host="127.0.0.1")
+        client = Client(cluster)
+    try:
+        if warm_import and (warm_local or name != "local"):
+            run_tasks(exec, [f"import {warm_import}"] * 4, executor=name, workers=2)
+        yield
+    finally:
+        if name == "ray":
+            ray.shutdown()
+        elif cluster is not None:
+            client.close()
+            cluster.close()
+
+
 def executors_walk(home: str) -> dict:
     """The same walk-forward (20 folds x 200 trials) serially and on local processes, a local
     Ray and a local Dask with 2 workers; identical results checked; overhead per task."""
@@ -782,40 +814,20 @@ def executors_walk(home: str) -> dict:
         serial_before = _t.perf_counter() - t0
         load_before = os.getloadavg()[0]
         t0 = _t.perf_counter()
-        cluster = None
-        if name == "ray":
-            import ray
-
-            ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False)
-        elif name == "dask":
-            from distributed import Client, LocalCluster
-
-            cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None,
-                                   scheduler_kwargs={"dashboard": False}, host="127.0.0.1")
-            client = Client(cluster)
-        # start the workers and import eqf's optimizer in them (a fixed cost per worker,
-        # reported as the start), so the walk below measures the folds
-        run_tasks(exec, ["import equity_factors.optimize.walkforward"] * 4, executor=name,
-                  workers=2)
-        start = _t.perf_counter() - t0
-        t0 = _t.perf_counter()
-        result = walk_forward(fr, 90, 30, map_fn=task_map(name, workers=2), **kw)
-        seconds = _t.perf_counter() - t0
-        t0 = _t.perf_counter()
-        run_tasks(abs, range(200), executor=name, workers=2)
-        per_task_ms = (_t.perf_counter() - t0) / 200 * 1000
+        with _local_cluster(name, "equity_factors.optimize.walkforward"):
+            start = _t.perf_counter() - t0
+            t0 = _t.perf_counter()
+            result = walk_forward(fr, 90, 30, map_fn=task_map(name, workers=2), **kw)
+            seconds = _t.perf_counter() - t0
+            t0 = _t.perf_counter()
+            run_tasks(abs, range(200), executor=name, workers=2)
+            per_task_ms = (_t.perf_counter() - t0) / 200 * 1000
         out[name] = {"seconds": round(seconds, 2), "start_seconds": round(start, 2),
                      "serial_seconds_just_before": round(serial_before, 2),
                      "load_average_before": round(load_before, 2),
                      "speedup_vs_serial": round(serial_before / seconds, 2),
                      "speedup_vs_first_serial": round(out["serial_seconds"] / seconds, 2),
                      "overhead_per_task_ms": round(per_task_ms, 2), "identical": same(result)}
-        if name == "ray":
-            ray.shutdown()
-        elif cluster is not None:
-            client.close()
-            cluster.close()
     return out
 
 
@@ -854,35 +866,13 @@ def sweep_executors(home: str) -> dict:
     serial, serial_s = run("local", 1)
     out: dict = {"points": len(serial.table), "serial_seconds": round(serial_s, 2)}
     for name in ("local", "ray", "dask"):
-        cluster = client = None
         t0 = _t.perf_counter()
-        if name == "ray":
-            import ray
-
-            ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False)
-        elif name == "dask":
-            from distributed import Client, LocalCluster
-
-            cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None,
-                                   scheduler_kwargs={"dashboard": False}, host="127.0.0.1")
-            client = Client(cluster)
-        if name != "local":  # import eqf's backtest in the workers (a fixed cost per worker,
-            # reported with the start, as for the walk-forward above)
-            from equity_factors.distributed import run_tasks
-
-            run_tasks(exec, ["import equity_factors.workflows.backtest"] * 4, executor=name,
-                      workers=2)
-        start = _t.perf_counter() - t0
-        result, seconds = run(name, 2)
+        with _local_cluster(name, "equity_factors.workflows.backtest", warm_local=False):
+            start = _t.perf_counter() - t0
+            result, seconds = run(name, 2)
         out[name] = {"seconds": round(seconds, 2), "cluster_start_seconds": round(start, 2),
                      "speedup_vs_serial": round(serial_s / seconds, 2),
                      "identical": bool(result.table[cols].equals(serial.table[cols]))}
-        if name == "ray":
-            ray.shutdown()
-        elif cluster is not None:
-            client.close()
-            cluster.close()
     out["load_average"] = list(os.getloadavg())
     return out
 
