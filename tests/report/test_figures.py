@@ -145,3 +145,68 @@ def test_regime_figure_colours_and_legend(returns):
 def test_regime_colours_are_distinct():
     for n in range(2, 9):
         assert len(set(regime_colours(n))) == n
+
+
+def _figures(returns):
+    """Each chart with the widest labels it meets: a 30-year history (multiples to 1,024x),
+    indicator values in the hundred thousands and a long title."""
+    long = pd.bdate_range("1994-01-03", periods=7800)
+    rng = np.random.default_rng(1)
+    level = pd.Series(np.exp(np.cumsum(rng.normal(0.0009, 0.01, len(long)))), index=long)
+    codes = pd.Series(np.repeat(rng.integers(0, 3, 780), 10).astype(float), index=long)
+    title = "SAMPLE (20 stocks): equal-weighted market with regimes (point-in-time, filtered)"
+    wide = pd.DataFrame(rng.normal(0.001, 0.01, (len(long), 12)), index=long,
+                        columns=[f"F{i}" for i in range(1, 13)])
+    return {
+        "cumulative": cumulative_returns_figure(wide, {"F1": "market beta"}, title=title),
+        "indicator": indicator_figure(level, {"RSI": pd.Series(rng.uniform(0, 100, len(long)),
+                                                                index=long),
+                                              "volume": pd.Series(rng.uniform(-15_000, 150_000,
+                                                                              len(long)),
+                                                                  index=long)},
+                                      title=title, guides={"RSI": (30, 70)}),
+        "regime": regime_figure(level, codes, {0: "calm bull", 1: "normal",
+                                               2: "stressed bear (transient)"}, title=title),
+    }
+
+
+def test_charts_keep_every_text_inside_the_canvas(returns):
+    """The charts have fixed margins (no layout engine): every tick label, axis label, title and
+    legend text lies inside the figure even with the widest labels they meet."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    for name, fig in _figures(returns).items():
+        assert fig.get_layout_engine() is None, name
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        # what a "tight" crop would keep: every drawn text and artist, in inches
+        drawn = fig.get_tightbbox(renderer)
+        page = fig.bbox_inches
+        assert drawn.x0 >= page.x0 - 0.01 and drawn.y0 >= page.y0 - 0.01 \
+            and drawn.x1 <= page.x1 + 0.01 and drawn.y1 <= page.y1 + 0.01, (name, drawn, page)
+        # the room is not wasted either: the drawn area reaches within 0.35 in of each edge
+        assert drawn.x0 < 0.35 and drawn.y0 < 0.35 and page.x1 - drawn.x1 < 0.35 \
+            and page.y1 - drawn.y1 < 0.35, (name, drawn, page)
+        # and the axes do not overlap (stacked panels keep a gap)
+        boxes = [ax.get_window_extent(renderer) for ax in fig.axes]
+        assert all(a.y0 >= b.y1 for a, b in zip(boxes, boxes[1:])), name
+
+
+def test_saving_a_chart_draws_it_once(returns):
+    """A layout engine or ``bbox_inches="tight"`` makes savefig draw the figure twice (a dry
+    run to measure the text); the charts' fixed margins save in one draw, and ``crop=True``
+    still crops a figure that asks for it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    for name, fig in _figures(returns).items():
+        draws: list[object] = []
+        FigureCanvasAgg(fig).mpl_connect("draw_event", draws.append)
+        png = figure_bytes(fig)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(draws) == 1, (name, len(draws))
+    plain = Figure(figsize=(4, 3))
+    plain.add_subplot().plot([0, 1], [0, 1])
+    draws = []
+    FigureCanvasAgg(plain).mpl_connect("draw_event", draws.append)
+    figure_bytes(plain, crop=True)
+    assert len(draws) == 2

@@ -130,11 +130,14 @@ def json_bytes(obj: Any) -> bytes:
     return (json.dumps(_clean(obj), indent=2, sort_keys=False, default=_default) + "\n").encode()
 
 
-def figure_bytes(fig: Any, dpi: int = 110) -> bytes:
+def figure_bytes(fig: Any, dpi: int = 110, crop: bool = False) -> bytes:
     """A matplotlib figure as PNG bytes, rendered by the Agg canvas (no backend, no pyplot).
 
     A figure built with ``matplotlib.figure.Figure`` gets an Agg canvas; a figure made by
     pyplot keeps its own and is closed afterwards (released from pyplot's registry).
+    ``crop=True`` trims the canvas to what is drawn (``bbox_inches="tight"``, for a figure
+    without set margins); it costs a second draw, as a layout engine does, so the charts of
+    ``report.figures`` have fixed margins instead.
     """
     import sys
 
@@ -144,8 +147,8 @@ def figure_bytes(fig: Any, dpi: int = 110) -> bytes:
     if type(fig.canvas) is FigureCanvasBase:
         FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    # a laid-out figure already fits its canvas: "tight" would draw it twice to crop nothing
-    tight = None if fig.get_layout_engine() is not None else "tight"
+    # a laid-out figure already fits its canvas: cropping it would only draw it twice
+    tight = "tight" if crop and fig.get_layout_engine() is None else None
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches=tight)
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:
