@@ -121,8 +121,93 @@ def current_umask() -> int:
 
 
 def csv_bytes(frame: pd.DataFrame, index: bool = True, float_format: str | None = None) -> bytes:
-    """A DataFrame as CSV bytes."""
+    """A DataFrame as CSV bytes: exactly ``frame.to_csv(index=, float_format=)``.
+
+    Frames of plain columns (floats, integers, booleans, strings) under a flat index of dates,
+    integers or strings, the shape of every result table, take a faster path with the same
+    bytes: pandas formats each value through several layers of Python, here a column is one
+    list comprehension and the rows go through the same ``csv`` writer pandas uses (a 30-year
+    daily table: 0.12 s -> 0.05 s). Anything else goes to pandas.
+    """
+    fast = _plain_csv(frame, index, float_format)
+    if fast is not None:
+        return fast
     return frame.to_csv(index=index, float_format=float_format).encode()
+
+
+def _plain_column(values: Any, float_format: str | None) -> list[str] | None:
+    """One column's CSV fields as pandas writes them, or None for a kind it handles itself."""
+    import numpy as np
+
+    if isinstance(values, (pd.Series, pd.Index)):
+        if isinstance(values.dtype, pd.StringDtype):  # pandas' default for text; NA is ""
+            return [x if type(x) is str else "" for x in values.tolist()]
+        if isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
+            if not isinstance(values.dtype, pd.Int64Dtype):  # nullable integers: NA is ""
+                return None
+            missing = values.isna().to_numpy().tolist()
+            ints = values.to_numpy(dtype=np.int64, na_value=0).tolist()
+            return ["" if m else str(x) for x, m in zip(ints, missing)]
+        values = values.to_numpy()
+    kind = getattr(values, "dtype", None)
+    if not isinstance(values, np.ndarray) or kind is None:
+        return None
+    if kind == np.float64:
+        items = values.tolist()
+        if float_format is None:
+            return ["" if x != x else repr(x) for x in items]
+        return ["" if x != x else float_format % x for x in items]
+    if kind.kind in "iu":
+        return [str(x) for x in values.tolist()]
+    if kind == np.bool_:
+        return ["True" if x else "False" for x in values.tolist()]
+    if kind.kind == "O":  # text with missing values (None or NaN, written as "")
+        items = values.tolist()
+        fields = [x if type(x) is str else "" if x is None or (type(x) is float and x != x)
+                  else None for x in items]
+        if None not in fields:
+            return fields  # type: ignore[return-value]
+    return None
+
+
+def _plain_csv(frame: pd.DataFrame, index: bool, float_format: str | None) -> bytes | None:
+    import csv
+
+    import numpy as np
+
+    columns = frame.columns
+    if isinstance(columns, pd.MultiIndex) or not all(type(c) is str for c in columns) \
+            or (float_format is not None and not isinstance(float_format, str)) \
+            or not columns.is_unique:
+        return None
+    fields: list[list[str]] = []
+    header: list[str] = []
+    if index:
+        idx = frame.index
+        if isinstance(idx, pd.MultiIndex) or not (idx.name is None or type(idx.name) is str):
+            return None
+        if isinstance(idx, pd.DatetimeIndex):
+            # pandas writes dates without a time when every stamp is a midnight
+            if idx.tz is not None or idx.hasnans or not (idx == idx.normalize()).all():
+                return None
+            labels = np.datetime_as_string(idx.to_numpy(), unit="D").tolist()
+        else:
+            labels = _plain_column(idx, None) if idx.dtype != np.float64 else None
+            if labels is None:
+                return None
+        fields.append(labels)
+        header.append(idx.name or "")
+    for j in range(frame.shape[1]):
+        values = _plain_column(frame.iloc[:, j], float_format)
+        if values is None:
+            return None
+        fields.append(values)
+    header += list(columns)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(zip(*fields))
+    return buf.getvalue().encode()
 
 
 def json_bytes(obj: Any) -> bytes:
