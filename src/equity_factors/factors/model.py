@@ -348,12 +348,13 @@ def fit_factor_model(returns: pd.DataFrame, method: FactorMethod, n_factors: int
                                                  method_params.items()),
                   "version": __version__}
     out = np.full((n_dates, k), np.nan)
-    records: list[tuple[pd.Timestamp, np.ndarray, np.ndarray]] = []
-    fit_rows: list[dict[str, object]] = []
+    records: list[tuple[object, np.ndarray, np.ndarray]] = []
+    fit_rows: list[tuple[int, int, int, int, bool, int]] = []  # the fits table, built at the end
     stab_rows: list[np.ndarray] = []
     messages: list[str] = []
     zero_factor_fits = 0
     prev_idx: np.ndarray | None = None
+    date_values = dates.to_numpy()  # unboxed: a Timestamp per window costs more than its fit
     prev_w: np.ndarray | None = None
     loadings = evr = None
     pos = np.full(values.shape[1], -1, dtype=np.int64)  # scratch: symbol -> row in prev fit
@@ -363,7 +364,9 @@ def fit_factor_model(returns: pd.DataFrame, method: FactorMethod, n_factors: int
 
     # Each window's linear algebra is small (a T x T eigenproblem): BLAS threads only add
     # synchronization and, on a busy machine, spin-waiting (a 7 s rolling PCA took 60 s).
-    counts = [(~np.isnan(values[a:b])).sum(axis=0) for a, b, _, _ in windows]
+    observed = ~np.isnan(values)  # once, not per window (numpy's cumsum down rows is slower)
+    counts = [observed[a:b].sum(axis=0) for a, b, _, _ in windows]
+    del observed
     keys: list[str | None] = [None] * len(windows)
     hits: dict[str, Arrays] = {}
     if window_cache is not None:
@@ -406,25 +409,18 @@ def fit_factor_model(returns: pd.DataFrame, method: FactorMethod, n_factors: int
             evr = ratio[order]
             block = values[c:d][:, idx]
             out[c:d] = np.where(np.isnan(block), 0.0, block) @ weights
-            records.append((dates[c], idx, weights))
+            records.append((date_values[c], idx, weights))
             stab_rows.append(stab)
-            fit_rows.append({
-                "fit_start": dates[a], "fit_end": dates[b - 1],
-                "apply_start": dates[c], "apply_end": dates[d - 1],
-                "n_assets": int(idx.size),
-                "n_dropped": int(present.sum() - idx.size),
-                "n_dropped_coverage": int(present.sum() - covered.sum()),
-                "n_dropped_constant": n_constant,
-                "converged": converged,
-                "n_iter": n_iter if n_iter >= 0 else pd.NA,
-            })
+            n_present = int(present.sum())
+            fit_rows.append((idx.size, n_present - idx.size, n_present - int(covered.sum()),
+                             n_constant, converged, n_iter))
             prev_idx, prev_w = idx, weights
             if callback is not None:
                 callback(done, len(windows))
 
     notes: list[str] = []
     if messages:
-        n_bad = sum(1 for r in fit_rows if not r["converged"])
+        n_bad = sum(1 for r in fit_rows if not r[4])
         notes.append(f"{messages[-1]} (in {n_bad} of {len(fit_rows)} fits; the results use "
                      "what those fits reached)")
     if zero_factor_fits:
@@ -438,8 +434,15 @@ def fit_factor_model(returns: pd.DataFrame, method: FactorMethod, n_factors: int
     fac_index = pd.Index(names, name="factor")
     last_idx = records[-1][1]
     assets = pd.Index(frame.columns[last_idx], name="symbol")
-    fits = pd.DataFrame(fit_rows)
-    fits["n_iter"] = fits["n_iter"].astype("Int64")
+    spans = np.array([(a, b - 1, c, d - 1) for a, b, c, d in windows], dtype=np.int64)
+    table = np.array(fit_rows, dtype=np.int64)
+    fits = pd.DataFrame({
+        "fit_start": dates[spans[:, 0]], "fit_end": dates[spans[:, 1]],
+        "apply_start": dates[spans[:, 2]], "apply_end": dates[spans[:, 3]],
+        "n_assets": table[:, 0], "n_dropped": table[:, 1], "n_dropped_coverage": table[:, 2],
+        "n_dropped_constant": table[:, 3], "converged": table[:, 4].astype(bool),
+        "n_iter": pd.arrays.IntegerArray(np.maximum(table[:, 5], 0), table[:, 5] < 0),
+    })
     return FactorModelResult(
         method=name, n_factors=k, mode=mode_name,
         lookback=lookback if mode_name == "rolling" else None,
