@@ -83,4 +83,5 @@ def test_changed_return_reruns_exactly_its_folds(factor_returns):
 def test_parallel_trials_are_not_cached(factor_returns):
     cache = MemoryWindowCache()
     walk_forward(factor_returns, TRAIN, TEST, window_cache=cache, n_jobs=2, **KW)
-    assert not cache.entries
+    # racing trials make no fold result; each fold's PBO is keyed by the trials it got
+    assert cache.entries and all(k.startswith("pbo-") for k in cache.entries)

@@ -185,3 +185,36 @@ def test_report_single_fit_is_in_sample_only():
         assert "--walk-forward" in rep.verdict
     summary = rep.summary()
     assert summary["n_trials"] == 30
+
+
+def _same_report(a, b):
+    pd.testing.assert_frame_equal(a.folds, b.folds)
+    for name in ("pbo", "prob_oos_loss", "degradation_slope", "dsr", "status", "verdict"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x == y or (isinstance(x, float) and math.isnan(x) and math.isnan(y)), name
+
+
+def test_report_pbo_from_the_window_cache_is_the_computed_one():
+    """Each fold's CSCV is cached under its trials' digest: a second report reads every fold
+    (bit-identical report), and a changed trial return recomputes exactly its fold."""
+    from equity_factors.window_cache import MemoryWindowCache
+
+    rng = np.random.default_rng(11)
+    folds = [_fold(rng, 0.002, n=160) for _ in range(4)]
+    oos = [pd.Series(rng.normal(0.001, 0.01, 40)) for _ in range(4)]
+    args = ([f[0] for f in folds], [f[1] for f in folds], [30] * 4, oos)
+    plain = of.overfitting_report(*args, n_factors=3)
+    cache = MemoryWindowCache()
+    cold = of.overfitting_report(*args, n_factors=3, window_cache=cache)
+    assert cache.stats.misses["pbo"] == 4 and len(cache.entries) == 4
+    warm = of.overfitting_report(*args, n_factors=3, window_cache=cache)
+    assert cache.stats.hits["pbo"] == 4
+    _same_report(plain, cold)
+    _same_report(plain, warm)
+    changed = [t.copy() for t in args[1]]
+    changed[2].iloc[5, 3] += 0.01
+    cache.stats.misses.clear()
+    again = of.overfitting_report(args[0], changed, args[2], oos, n_factors=3,
+                                  window_cache=cache)
+    assert cache.stats.misses["pbo"] == 1
+    _same_report(again, of.overfitting_report(args[0], changed, args[2], oos, n_factors=3))

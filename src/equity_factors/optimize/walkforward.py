@@ -287,6 +287,7 @@ def _collect(
     train_window: int,
     test_window: int | None,
     periods_per_year: int,
+    window_cache: WindowCache | None = None,
 ) -> WalkForwardResult:
     weights = pd.DataFrame(
         [f.weights.reindex(columns) for f in folds],
@@ -309,6 +310,7 @@ def _collect(
         [f.out_of_sample_returns for f in complete] if walk else None,
         periods_per_year=periods_per_year,
         n_factors=len(columns),
+        window_cache=window_cache,
     )
     return WalkForwardResult(
         mode=mode,
@@ -430,8 +432,9 @@ def walk_forward(
         for j, train, test, partial in chosen
     ]
     folds = _run_folds(tasks, n_trials, callback, map_fn)
+    # the folds' PBO is keyed by their trials' content, so the cache serves it on every map
     return _collect("walk_forward", folds, data.columns, train_window, test_window,
-                    periods_per_year)
+                    periods_per_year, window_cache)
 
 
 def single_fit(

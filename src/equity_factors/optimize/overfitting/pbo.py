@@ -55,6 +55,19 @@ class PBOResult:
     n_splits: int
     n_partitions: int
 
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The result as numeric arrays (a window-cache entry)."""
+        return {"scalars": np.array([self.pbo, self.prob_oos_loss, self.degradation_slope,
+                                     self.n_splits, self.n_partitions], dtype=np.float64),
+                "logits": self.logits, "in_sample_best": self.in_sample_best,
+                "out_of_sample_best": self.out_of_sample_best}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> PBOResult:
+        pbo, loss, slope, n_splits, n_partitions = arrays["scalars"].tolist()
+        return cls(pbo, arrays["logits"], loss, slope, arrays["in_sample_best"],
+                   arrays["out_of_sample_best"], int(n_splits), int(n_partitions))
+
 
 def default_partitions(n_obs: int) -> int | None:
     """Number of CSCV blocks for ``n_obs`` rows: even, 4..16, about 10+ rows per block.

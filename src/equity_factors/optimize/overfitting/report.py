@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 
 from equity_factors.metrics import _sharpe_array, sharpe_ratio
-from equity_factors.optimize.overfitting.pbo import _empty_pbo, _slope, default_partitions, pbo_cscv
+from equity_factors.optimize.overfitting.pbo import (
+    PBOResult,
+    _empty_pbo,
+    _slope,
+    default_partitions,
+    pbo_cscv,
+)
 from equity_factors.optimize.overfitting.sharpe import (
     SharpeMoments,
     deflated_sharpe_ratio,
@@ -26,6 +32,7 @@ from equity_factors.optimize.overfitting.sharpe import (
     sharpe_moments,
 )
 from equity_factors.optimize.overfitting.verdict import Status, overfitting_verdict
+from equity_factors.window_cache import WindowCache, digest_block, get_many, window_key
 
 __all__ = ["OverfittingReport", "overfitting_report"]
 
@@ -109,6 +116,35 @@ class OverfittingReport:
         )
 
 
+def _fold_pbos(trial_returns: Sequence[pd.DataFrame], n_partitions: int | None,
+               window_cache: WindowCache | None) -> list[PBOResult]:
+    """Each fold's CSCV result, from ``window_cache`` where it holds the same trials."""
+    from equity_factors import __version__
+
+    parts = [n_partitions or default_partitions(len(trials)) for trials in trial_returns]
+    keys: list[str | None] = [None] * len(parts)
+    hits: dict[str, dict[str, np.ndarray]] = {}
+    if window_cache is not None:
+        for i, (trials, s) in enumerate(zip(trial_returns, parts)):
+            if s is not None:
+                keys[i] = window_key("pbo", {"s": s, "metric": "sharpe",
+                                             "version": __version__},
+                                     digest_block(trials.to_numpy(dtype=float)))
+        hits = get_many(window_cache, [k for k in keys if k is not None])
+    out = []
+    for trials, s, key in zip(trial_returns, parts, keys):
+        if s is None:
+            out.append(_empty_pbo(0))
+        elif key is not None and key in hits:
+            out.append(PBOResult.from_arrays(hits[key]))
+        else:
+            result = pbo_cscv(trials, s)
+            if window_cache is not None and key is not None:
+                window_cache.put(key, result.to_arrays())
+            out.append(result)
+    return out
+
+
 def overfitting_report(
     in_sample_returns: Sequence[pd.Series],
     trial_returns: Sequence[pd.DataFrame],
@@ -117,6 +153,7 @@ def overfitting_report(
     periods_per_year: int = 252,
     n_partitions: int | None = None,
     n_factors: int | None = None,
+    window_cache: WindowCache | None = None,
 ) -> OverfittingReport:
     """Build the overfitting report from the folds of an optimization.
 
@@ -136,6 +173,10 @@ def overfitting_report(
         CSCV blocks per fold; default :func:`default_partitions` of the train length.
     n_factors : int, optional
         Number of factors the weights were searched over (for :func:`prob_beats_noise`).
+    window_cache : WindowCache, optional
+        Where each fold's PBO is looked up and stored, keyed by the digest of its trial
+        returns and ``S``: CSCV over ``C(16, 8)`` splits is most of the report's time, and a
+        walk-forward rerun (or one more day) has the same trials in every earlier fold.
 
     Returns
     -------
@@ -150,6 +191,7 @@ def overfitting_report(
     ppy = periods_per_year
     root = math.sqrt(ppy)
 
+    fold_pbos = _fold_pbos(trial_returns, n_partitions, window_cache)
     rows = []
     logits, is_best, oos_best = [], [], []
     for i in range(n_folds):
@@ -167,8 +209,7 @@ def overfitting_report(
         dsr = deflated_sharpe_ratio(
             mom.sharpe, mom.n_obs, max(n_i, 1), var, mom.skewness, mom.kurtosis
         )
-        s = n_partitions or default_partitions(len(trials))
-        fold_pbo = pbo_cscv(trials, s) if s is not None else _empty_pbo(0)
+        fold_pbo = fold_pbos[i]
         logits.append(fold_pbo.logits)
         is_best.append(fold_pbo.in_sample_best)
         oos_best.append(fold_pbo.out_of_sample_best)
