@@ -163,3 +163,26 @@ def test_survivorship_point_in_time_membership_against_todays_holdings(tmp_path)
     for date, group in late.positions.groupby("date"):
         for sym in set(group["ticker"]) & added:
             assert pd.Timestamp(date) < pd.Timestamp(gone[sym])  # never held after delisting
+
+
+def test_membership_mask_is_the_day_by_day_membership():
+    """``Membership.mask`` (one search for all days) equals asking :meth:`Membership.__call__`
+    day by day (the oracle): the latest snapshot dated before the day, the earliest one before
+    the first snapshot, and delisted names until their delisting date."""
+    from equity_factors.workflows.backtest import Membership
+
+    rng = np.random.default_rng(3)
+    columns = pd.Index([f"S{i}" for i in range(12)])
+    as_of = [pd.Timestamp("2020-03-02"), pd.Timestamp("2020-06-01"), pd.Timestamp("2020-06-02"),
+             pd.Timestamp("2021-01-04")]
+    members = [pd.Index(rng.choice(columns, 6, replace=False)) for _ in as_of]
+    members.append(pd.Index(["S1", "NOT_A_COLUMN"]))
+    as_of.append(pd.Timestamp("2021-06-01"))
+    membership = Membership(as_of, members, {"S11": pd.Timestamp("2020-06-01"),
+                                             "GONE": pd.Timestamp("2020-01-01")})
+    days = pd.bdate_range("2020-01-01", "2021-12-31")
+    got = membership.mask(days, columns)
+    want = np.array([columns.isin(membership(d)) for d in days])
+    assert got.shape == (len(days), len(columns))
+    np.testing.assert_array_equal(got, want)
+    assert got[:, columns.get_loc("S11")][days <= "2020-06-01"].all()

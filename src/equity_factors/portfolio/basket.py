@@ -455,13 +455,6 @@ def _check_cap(spec: BasketSpec, n_long: int, n_short: int) -> None:
                          "max_weight", *(flag for *_, flag in bad), scope="basket")
 
 
-def _format_top(row: np.ndarray, names: list[str], top_n: int) -> str:
-    order = np.argsort(-np.abs(np.nan_to_num(row)), kind="stable")
-    parts = [f"{names[j]}:{row[j]:+.3g}" for j in order[:top_n]
-             if np.isfinite(row[j]) and row[j] != 0]
-    return ", ".join(parts)
-
-
 def build_basket(scores: pd.Series | CompositeScores, spec: BasketSpec, last_price: pd.Series,
                  adv: pd.Series | None = None, sectors: pd.Series | None = None,
                  contributions: pd.DataFrame | None = None, *,
@@ -627,7 +620,12 @@ def _top_factor_column(contributions: pd.DataFrame | None, tickers: pd.Index,
         return np.full(tickers.size, "", dtype=object)
     c = contributions.reindex(tickers).astype(np.float64).to_numpy()
     names = [str(x) for x in contributions.columns]
-    return np.array([_format_top(row, names, top_n) for row in c], dtype=object)
+    # each row's largest |contributions| first (ties in column order), zeros and NaN left out
+    order = np.argsort(-np.abs(np.nan_to_num(c)), axis=1, kind="stable")[:, :top_n]
+    picked = np.take_along_axis(c, order, axis=1)
+    return np.array([", ".join(f"{names[j]}:{v:+.3g}" for j, v in zip(cols, vals)
+                               if math.isfinite(v) and v != 0)
+                     for cols, vals in zip(order.tolist(), picked.tolist())], dtype=object)
 
 
 # ---------------------------------------------------------------------------------------------
