@@ -54,7 +54,7 @@ def frames(draw):
     return pd.DataFrame(data, index=index)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(frames(), st.booleans(), st.sampled_from([None, "%.6g", "%.12g", "%.4f", "%.3e"]))
 def test_same_bytes_as_pandas(frame, index, float_format):
     assert _plain_csv(frame, index, float_format) is not None  # the fast path was taken
