@@ -95,3 +95,42 @@ def test_in_sample_mode_and_fundamental_untouched(returns):
     assert_same(a, b)
     fit_factor_model(returns, "fundamental", None, window_cache=cache)
     assert cache.stats.as_dict() == {"factors": {"hits": 1, "misses": 1}}
+
+
+_FIT_IN_A_NEW_PROCESS = """
+import json, sys, warnings
+warnings.simplefilter("ignore")
+from equity_factors.workflows.context import Context
+from equity_factors.workflows.factors import FactorRequest, fit_factors
+ctx = Context.create(sys.argv[1])
+fit = fit_factors(ctx, FactorRequest("SAMPLE", n_components=3, start="2018-01-01",
+                                     end=sys.argv[2]))
+print(json.dumps({"sklearn": "sklearn" in sys.modules, "stats": fit.window_stats,
+                  "returns": fit.result.factor_returns.to_numpy().tolist()}))
+"""
+
+
+def test_a_fit_rebuilt_from_the_window_cache_imports_no_scikit_learn(private_sample_home,
+                                                                    tmp_path):
+    """The estimators (scikit-learn, 1.6 s to import with the SciPy it pulls in) load only when
+    a window has to be fitted: one more day rebuilds the fit from the cache without them, with
+    the same factor returns as a cold fit of that day."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    def fit(home, end):
+        out = subprocess.run([sys.executable, "-c", _FIT_IN_A_NEW_PROCESS, str(home), end],
+                             capture_output=True, text=True, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    cold = fit(private_sample_home, "2021-06-01")
+    assert cold["sklearn"] and cold["stats"]["factors"]["misses"] > 0
+    warm = fit(private_sample_home, "2021-06-02")  # inside the last window: nothing to fit
+    assert warm["stats"]["factors"]["misses"] == 0 and warm["stats"]["factors"]["hits"] > 0
+    assert not warm["sklearn"]
+    fresh = tmp_path / "fresh"
+    shutil.copytree(private_sample_home, fresh, ignore=shutil.ignore_patterns("cache", "runs"))
+    again = fit(fresh, "2021-06-02")
+    assert again["sklearn"] and again["returns"] == warm["returns"]

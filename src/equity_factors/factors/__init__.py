@@ -2,26 +2,9 @@
 
 from __future__ import annotations
 
-from equity_factors.factors._base import FactorEstimator, standardize
-from equity_factors.factors.autoencoder import AutoencoderFactors
-from equity_factors.factors.estimators import (
-    FactorAnalysisFactors,
-    ICAFactors,
-    NMFFactors,
-    PCAFactors,
-    SparsePCAFactors,
-    make_estimator,
-    normalize_method,
-)
-from equity_factors.factors.fundamental import (
-    STYLE_NAMES,
-    FundamentalFactors,
-    asof_characteristics,
-    beta_characteristic,
-    low_volatility_characteristic,
-    momentum_characteristic,
-    technical_characteristics,
-)
+from typing import TYPE_CHECKING, Any
+
+from equity_factors.factors._base import normalize_method, standardize
 from equity_factors.factors.model import FactorModelResult, Mode, fit_factor_model
 from equity_factors.factors.portfolios import (
     match_factors,
@@ -29,6 +12,58 @@ from equity_factors.factors.portfolios import (
     portfolio_returns,
 )
 from equity_factors.types import FACTOR_METHODS, MODES, FactorMethod
+
+# The estimators subclass scikit-learn's BaseEstimator; importing scikit-learn (and the SciPy
+# modules it pulls in) takes 1.6 s, which a command reading its fits from the cache never needs.
+# They load on first use (PEP 562).
+_LAZY = {
+    "FactorEstimator": "equity_factors.factors._estimator",
+    "AutoencoderFactors": "equity_factors.factors.autoencoder",
+    **{name: "equity_factors.factors.estimators" for name in (
+        "FactorAnalysisFactors", "ICAFactors", "NMFFactors", "PCAFactors", "SparsePCAFactors",
+        "make_estimator")},
+    **{name: "equity_factors.factors.fundamental" for name in (
+        "STYLE_NAMES", "FundamentalFactors", "asof_characteristics", "beta_characteristic",
+        "low_volatility_characteristic", "momentum_characteristic",
+        "technical_characteristics")},
+}
+
+if TYPE_CHECKING:
+    from equity_factors.factors._estimator import FactorEstimator
+    from equity_factors.factors.autoencoder import AutoencoderFactors
+    from equity_factors.factors.estimators import (
+        FactorAnalysisFactors,
+        ICAFactors,
+        NMFFactors,
+        PCAFactors,
+        SparsePCAFactors,
+        make_estimator,
+    )
+    from equity_factors.factors.fundamental import (
+        STYLE_NAMES,
+        FundamentalFactors,
+        asof_characteristics,
+        beta_characteristic,
+        low_volatility_characteristic,
+        momentum_characteristic,
+        technical_characteristics,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "FACTOR_METHODS",

@@ -8,7 +8,8 @@ import numpy as np
 
 from equity_factors._optional import missing_message, require
 from equity_factors.errors import UserError
-from equity_factors.factors._base import FactorEstimator, RawFit, top_eigen
+from equity_factors.factors._base import RawFit, top_eigen
+from equity_factors.factors._estimator import FactorEstimator
 
 TORCH_MISSING = missing_message("torch")
 

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import inspect
-from typing import Literal, cast
+from typing import Literal
 
 import numpy as np
 
 from equity_factors.errors import UserError
 from equity_factors.factors._base import (
-    FactorEstimator,
     RawFit,
+    normalize_method,
     run_recording_convergence,
     top_eigen,
 )
-from equity_factors.types import FACTOR_METHODS, FactorMethod
+from equity_factors.factors._estimator import FactorEstimator
 
 
 class PCAFactors(FactorEstimator):
@@ -351,15 +351,6 @@ def _registry() -> dict[str, type[FactorEstimator]]:
     return {"pca": PCAFactors, "ica": ICAFactors, "nmf": NMFFactors,
             "sparse_pca": SparsePCAFactors, "factor": FactorAnalysisFactors,
             "autoencoder": AutoencoderFactors, "fundamental": FundamentalFactors}
-
-
-def normalize_method(method: object) -> FactorMethod:
-    """Canonical method name (case-insensitive, ``-`` = ``_``); UserError listing valid names."""
-    name = str(method).strip().lower().replace("-", "_") if isinstance(method, str) else ""
-    if name not in FACTOR_METHODS:
-        raise UserError(f"unknown factor method {method!r}; choose one of: "
-                        f"{', '.join(FACTOR_METHODS)}")
-    return cast(FactorMethod, name)
 
 
 def make_estimator(method: str, n_factors: int | None, random_state: object = None,

@@ -11,7 +11,8 @@ import pandas as pd
 from scipy import linalg
 
 from equity_factors.errors import ParameterError, UserError
-from equity_factors.factors._base import FactorEstimator, validate_returns
+from equity_factors.factors._base import validate_returns
+from equity_factors.factors._estimator import FactorEstimator
 
 #: Style characteristics in their canonical order (any names are accepted).
 STYLE_NAMES: tuple[str, ...] = ("size", "value", "earnings_yield", "momentum", "low_volatility",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,16 +16,18 @@ from equity_factors.errors import ConvergenceWarning, ParameterError, UserError
 from equity_factors.factors._base import (
     check_n_factors,
     factor_labels,
+    normalize_method,
     orient_columns,
     sklearn_seed,
     standardize,
     validate_returns,
 )
-from equity_factors.factors.estimators import make_estimator, normalize_method
-from equity_factors.factors.fundamental import FundamentalFactors
 from equity_factors.factors.portfolios import cosine_matrix, match_factors, unit_gross
 from equity_factors.types import MODES, FactorMethod, FitMode
 from equity_factors.window_cache import Arrays, RangeHasher, WindowCache, get_many, window_key
+
+if TYPE_CHECKING:
+    from equity_factors.factors.fundamental import FundamentalFactors
 
 Mode = FitMode
 
@@ -186,6 +189,20 @@ def _history_frame(records: list[tuple[pd.Timestamp, np.ndarray, np.ndarray]],
     })
 
 
+class _OnFirstFit:
+    """An estimator built when it first fits a window: reading every window from the cache
+    needs no estimator, so it never imports scikit-learn (1.6 s with the SciPy it pulls in)."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build: Callable[[], Any] = build
+        self._estimator: Any = None
+
+    def _fit_standardized(self, z: np.ndarray, seed: int | None) -> Any:
+        if self._estimator is None:
+            self._estimator = self._build()
+        return self._estimator._fit_standardized(z, seed)
+
+
 _WindowFit = tuple[np.ndarray, np.ndarray, np.ndarray, bool, int, int, str]
 
 
@@ -313,7 +330,15 @@ def fit_factor_model(returns: pd.DataFrame, method: FactorMethod, n_factors: int
         raise ParameterError(f"min_coverage must be a number in (0, 1], not {min_coverage!r}",
                              "min_coverage", scope="factors")
     seed = sklearn_seed(random_state)
-    estimator = make_estimator(name, n_factors, random_state=seed, **method_params)
+
+    def build() -> Any:
+        from equity_factors.factors.estimators import make_estimator  # imports scikit-learn
+
+        return make_estimator(name, n_factors, random_state=seed, **method_params)
+
+    # with a window cache, built by the first window it does not hold (none: no scikit-learn)
+    estimator: Any = build() if name == "fundamental" or window_cache is None \
+        else _OnFirstFit(build)
     if name == "fundamental":
         result = _fit_fundamental(frame, estimator, mode_name, lookback, refit,
                                   float(min_coverage), seed, characteristics, sectors,

@@ -18,10 +18,8 @@ from equity_factors.errors import UserError
 from equity_factors.factors import (
     FACTOR_METHODS,
     FactorModelResult,
-    asof_characteristics,
     fit_factor_model,
     normalize_method,
-    technical_characteristics,
 )
 from equity_factors.types import MODES, FactorMethod, FitMode
 from equity_factors.window_cache import WindowCache
@@ -137,6 +135,9 @@ def characteristics_for(
     fundamentals (each counts from its reported date); momentum (12-1) and low volatility from
     the returns. Returns (characteristics, sectors, notes on what was unavailable).
     """
+    # the fundamental method's module (scikit-learn's estimator base) only when it is used
+    from equity_factors.factors.fundamental import asof_characteristics, technical_characteristics
+
     notes = []
     chars: dict[str, pd.DataFrame] = {}
     fund = ctx.store.fundamentals(panel.symbols, ["market_cap", "book_to_market", "earnings_yield"])
