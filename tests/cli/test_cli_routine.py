@@ -184,3 +184,29 @@ def test_corrected_price_refits_exactly_the_windows_that_used_it(home, tmp_path,
     before = pd.read_csv(tmp_path / "before" / "regime_path.csv", index_col=0, parse_dates=True)
     pd.testing.assert_frame_equal(before.loc[: day - pd.Timedelta(days=1)],
                                   path.loc[: day - pd.Timedelta(days=1)])
+
+
+def test_a_warm_morning_imports_no_scikit_learn_and_no_scipy_stats(home, tmp_path):
+    """Imports are most of a shell command's time: on a warm morning (one more day, every fit in
+    the cache) ``eqf routine`` and ``eqf regime detect`` load neither scikit-learn nor
+    ``scipy.stats``/``scipy.signal`` (together about 3 s here); a cold run does fit."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from equity_factors.cli.main import main; rc = main(sys.argv[1:]); "
+            "print([m for m in ('sklearn', 'scipy.stats', 'scipy.signal') if m in sys.modules]); "
+            "raise SystemExit(rc)")
+
+    def run(*argv):
+        out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True,
+                             text=True, check=True)
+        return out.stdout.strip().splitlines()[-1]
+
+    common = ["--universe", "SAMPLE", "--start", START]
+    assert "sklearn" in run("routine", *common, "--end", "2022-12-20",
+                            "--output-dir", str(tmp_path / "day1"))
+    assert run("routine", *common, "--end", "2022-12-21",
+               "--output-dir", str(tmp_path / "day2")) == "[]"
+    # the routine's regime stage is this command with 5 factors
+    assert run("regime", "detect", *common, "-k", "5", "--end", "2022-12-22",
+               "--output-dir", str(tmp_path / "day3")) == "[]"

@@ -59,7 +59,6 @@ from typing import TypeAlias
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from sklearn.covariance import LedoitWolf
 
 from equity_factors.errors import UserError
 from equity_factors.metrics import sharpe_ratio
@@ -115,6 +114,8 @@ def ledoit_wolf_covariance(window: pd.DataFrame) -> pd.DataFrame:
             f"need at least 2 complete rows of factor returns to estimate a covariance, got "
             f"{len(clean)}; use a longer window"
         )
+    from sklearn.covariance import LedoitWolf  # here: scikit-learn takes 1.6 s to import
+
     cov = LedoitWolf().fit(clean.to_numpy()).covariance_
     return pd.DataFrame(cov, index=clean.columns, columns=clean.columns)
 

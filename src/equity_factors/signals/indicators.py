@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
 from equity_factors.errors import UserError
 
@@ -80,6 +79,8 @@ def _recursive_mean(seed: float, x: np.ndarray, alpha: float) -> np.ndarray:
     """``y_t = y_{t-1} + alpha (x_t - y_{t-1})`` with ``y_{-1} = seed``, for t = 0..len(x)-1."""
     if len(x) == 0:
         return np.empty(0)
+    from scipy.signal import lfilter  # here: importing scipy.signal takes over a second
+
     b = np.array([alpha])
     a = np.array([1.0, -(1.0 - alpha)])
     y, _ = lfilter(b, a, x, zi=np.array([(1.0 - alpha) * seed]))

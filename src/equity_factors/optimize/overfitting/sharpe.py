@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from equity_factors.metrics import _sharpe_array
 
@@ -67,6 +66,8 @@ def sharpe_moments(returns: pd.Series | np.ndarray) -> SharpeMoments:
     -------
     SharpeMoments
     """
+    from scipy import stats  # imported when used (with SciPy's distributions: 0.5 s)
+
     x = np.asarray(returns, dtype=float).ravel()
     x = x[~np.isnan(x)]
     if x.size < 3 or np.std(x) == 0:
@@ -105,6 +106,8 @@ def probabilistic_sharpe_ratio(
     -------
     float in [0, 1]; NaN when the variance term is not positive or inputs are NaN.
     """
+    from scipy import stats  # imported when used (with SciPy's distributions: 0.5 s)
+
     var = 1.0 - skewness * sharpe + (kurtosis - 1.0) / 4.0 * sharpe**2
     if not np.isfinite(var) or var <= 0 or n_obs < 2:
         return float("nan")
@@ -131,6 +134,8 @@ def expected_max_sharpe(n_trials: int, variance: float = 1.0, mean: float = 0.0)
     -------
     float
     """
+    from scipy import stats  # imported when used (with SciPy's distributions: 0.5 s)
+
     if n_trials < 1:
         raise ValueError(f"n_trials must be >= 1, got {n_trials}")
     if n_trials == 1:
@@ -202,6 +207,8 @@ def min_track_record_length(
     -------
     float
     """
+    from scipy import stats  # imported when used (with SciPy's distributions: 0.5 s)
+
     if sharpe <= sharpe_benchmark:
         return float("inf")
     var = 1.0 - skewness * sharpe + (kurtosis - 1.0) / 4.0 * sharpe**2
@@ -253,6 +260,8 @@ def prob_beats_noise(sharpe: float, n_obs: int, n_factors: int) -> float:
     -------
     float in [0, 1]; NaN when ``T <= k`` or inputs are NaN.
     """
+    from scipy import stats  # imported when used (with SciPy's distributions: 0.5 s)
+
     t, k = int(n_obs), int(n_factors)
     if k < 1 or t <= k or not np.isfinite(sharpe):
         return float("nan")
@@ -268,6 +277,8 @@ def noise_sharpe(n_obs: int, n_factors: int, quantile: float = 0.5) -> float:
     The inverse of :func:`prob_beats_noise`: what searching over ``k`` factors for ``T`` periods
     reaches on pure noise (median by default). Annualize with ``sqrt(ppy)``.
     """
+    from scipy import stats  # imported when used (with SciPy's distributions: 0.5 s)
+
     t, k = int(n_obs), int(n_factors)
     if k < 1 or t <= k:
         return float("nan")
