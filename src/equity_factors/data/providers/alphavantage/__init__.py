@@ -7,8 +7,9 @@ key is set (``config.load_config``) does not import the HTTP client and its depe
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from equity_factors._lazy import lazy_exports
 
 if TYPE_CHECKING:  # the real names for type checkers and IDEs
     from equity_factors.data.providers.alphavantage.adjust import adjusted_close, merge_bars
@@ -66,14 +67,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOME))
+__getattr__, __dir__ = lazy_exports(__name__, {k: f".{v}" for k, v in _HOME.items()})
