@@ -199,6 +199,7 @@ def backtest_seed_line(home: str, trials: str = "200") -> dict:
     from equity_factors.workflows.context import Context
     from equity_factors.workflows.factors import FactorRequest, resolve
 
+    _import_lazy_modules()
     ctx = Context.create(home)
     uni = resolve(ctx, "SYN1000")  # generated on first use
     t0 = _t.perf_counter()
@@ -507,6 +508,16 @@ SECTIONS = {"store": section_store, "factors": section_factors, "optimize": sect
 
 
 # --------------------------------------------------------------------------- routine (cache)
+def _import_lazy_modules() -> None:
+    """Import what eqf loads on first use (the estimators with scikit-learn, k-means, SciPy's
+    statistics and signal modules): the cases time the work, not imports, cold runs included."""
+    import importlib
+
+    for name in ("equity_factors.factors.estimators", "sklearn.cluster", "sklearn.covariance",
+                 "scipy.stats", "scipy.signal"):
+        importlib.import_module(name)
+
+
 def _timed(fn):
     t0, c0 = time.perf_counter(), time.process_time()
     out = fn()
@@ -524,6 +535,7 @@ def regime_sample(home: str, end: str, fresh: str = "0") -> dict:
     from equity_factors.workflows.factors import FactorRequest
     from equity_factors.workflows.regime import RegimeRequest, detect
 
+    _import_lazy_modules()
     ctx = Context.create(home)
     if ctx.store.universe("SAMPLE") is None:
         ingest_sample(ctx.store)
@@ -565,6 +577,7 @@ def discover_syn(home: str, end: str, fresh: str = "0", method: str = "pca") -> 
         result_to_frames,
     )
 
+    _import_lazy_modules()
     ctx = Context.create(home)
     resolve(ctx, "SYN1000")  # generated on first use
     if fresh == "1":
@@ -594,6 +607,7 @@ def routine_syn(home: str, end: str, fresh: str = "0") -> dict:
     from equity_factors.workflows.factors import FactorRequest, resolve
     from equity_factors.workflows.routine import RoutineRequest, routine
 
+    _import_lazy_modules()
     ctx = Context.create(home)
     resolve(ctx, "SYN1000")
     if fresh == "1":
