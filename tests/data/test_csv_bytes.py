@@ -81,6 +81,14 @@ def test_other_tables_go_to_pandas(frame):
     assert csv_bytes(frame, float_format="%.6g") == frame.to_csv(float_format="%.6g").encode()
 
 
+def test_edge_shapes():
+    for frame in (pd.DataFrame(), pd.DataFrame(index=pd.RangeIndex(3)), pd.DataFrame({"a": []}),
+                  pd.DataFrame({"": [1.0, 2.0]}), pd.DataFrame({"a": [np.nan]})):
+        for index in (True, False):
+            assert csv_bytes(frame, index=index, float_format="%.6g") == \
+                frame.to_csv(index=index, float_format="%.6g").encode()
+
+
 def test_daily_result_table():
     """The shape of ``regime_path.csv``: dates, integer codes, labels and probabilities."""
     rng = np.random.default_rng(0)

@@ -203,6 +203,8 @@ def _plain_csv(frame: pd.DataFrame, index: bool, float_format: str | None) -> by
             return None
         fields.append(values)
     header += list(columns)
+    if not fields:  # no index and no columns: pandas writes a line per row
+        return None
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
