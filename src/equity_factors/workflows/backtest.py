@@ -227,6 +227,8 @@ class _FactorWeights:
         """
         sym = pd.Categorical(part["symbol"])
         fac = pd.Categorical(part["factor"])
+        if (sym.codes < 0).any() or (fac.codes < 0).any():
+            raise ValueError("the weights history has a row without a symbol or a factor")
         used = np.unique(sym.codes)
         labels = np.array([str(x) for x in sym.categories[used]], dtype=object)
         order = np.argsort(labels, kind="stable")  # pivot sorts the symbols as text
