@@ -85,3 +85,20 @@ def test_parallel_trials_are_not_cached(factor_returns):
     walk_forward(factor_returns, TRAIN, TEST, window_cache=cache, n_jobs=2, **KW)
     # racing trials make no fold result; each fold's PBO is keyed by the trials it got
     assert cache.entries and all(k.startswith("pbo-") for k in cache.entries)
+
+
+def test_folds_run_by_an_executor_cache_only_their_pbo(factor_returns):
+    """Folds run through a map (an executor) bring no fold result into the driver's cache; the
+    driver's overfitting report still caches each fold's PBO and reads it on a rerun, with the
+    same report as without the cache."""
+    cache = MemoryWindowCache()
+
+    def mapper(fn, tasks):
+        return map(fn, tasks)
+
+    first = walk_forward(factor_returns, TRAIN, TEST, window_cache=cache, map_fn=mapper, **KW)
+    assert cache.entries and all(k.startswith("pbo-") for k in cache.entries)
+    again = walk_forward(factor_returns, TRAIN, TEST, window_cache=cache, map_fn=mapper, **KW)
+    assert cache.stats.hits["pbo"] == len(cache.entries) and not cache.stats.hits["optimize"]
+    assert_same(first, again)
+    assert_same(first, walk_forward(factor_returns, TRAIN, TEST, map_fn=mapper, **KW))

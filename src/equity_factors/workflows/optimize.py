@@ -232,8 +232,10 @@ def _optimize(ctx: Context, request: OptimizeRequest, run: Run, cache: WindowCac
         trials = TrialCache.of(ctx.data_dir) if not request.address else None
         options = dict(common, random_state=request.seed, checkpoint=trials)
         map_fn = task_map(executor, request.address, request.workers) if parallel else None
-        if map_fn is None and request.walk_forward:
+        if request.walk_forward:
             # the run's own in-memory studies: each fold is a point-in-time window result
+            # (walk_forward caches folds only when it runs them here; on an executor it still
+            # caches each fold's PBO, which the driver computes and keys by the trials' content)
             options["window_cache"] = cache
     shown = None if request.storage else progress  # reading a study needs no progress bar
     if request.walk_forward:
