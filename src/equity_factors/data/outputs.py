@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 STALE_TEMP_SECONDS = 3600.0
@@ -127,7 +128,7 @@ def csv_bytes(frame: pd.DataFrame, index: bool = True, float_format: str | None 
     integers or strings, the shape of every result table, take a faster path with the same
     bytes: pandas formats each value through several layers of Python, here a column is one
     list comprehension and the rows go through the same ``csv`` writer pandas uses (a 30-year
-    daily table: 0.12 s -> 0.05 s). Anything else goes to pandas.
+    daily table: 0.09 s -> 0.05 s). Anything else goes to pandas.
     """
     fast = _plain_csv(frame, index, float_format)
     if fast is not None:
@@ -137,8 +138,6 @@ def csv_bytes(frame: pd.DataFrame, index: bool = True, float_format: str | None 
 
 def _plain_column(values: Any, float_format: str | None) -> list[str] | None:
     """One column's CSV fields as pandas writes them, or None for a kind it handles itself."""
-    import numpy as np
-
     if isinstance(values, (pd.Series, pd.Index)):
         if isinstance(values.dtype, pd.StringDtype):  # pandas' default for text; NA is ""
             return [x if type(x) is str else "" for x in values.tolist()]
@@ -172,8 +171,6 @@ def _plain_column(values: Any, float_format: str | None) -> list[str] | None:
 
 def _plain_csv(frame: pd.DataFrame, index: bool, float_format: str | None) -> bytes | None:
     import csv
-
-    import numpy as np
 
     columns = frame.columns
     if isinstance(columns, pd.MultiIndex) or not all(type(c) is str for c in columns) \

@@ -379,17 +379,17 @@ def fit_factor_model(returns: pd.DataFrame, method: FactorMethod, n_factors: int
     messages: list[str] = []
     zero_factor_fits = 0
     prev_idx: np.ndarray | None = None
-    date_values = dates.to_numpy()  # unboxed: a Timestamp per window costs more than its fit
     prev_w: np.ndarray | None = None
     loadings = evr = None
     pos = np.full(values.shape[1], -1, dtype=np.int64)  # scratch: symbol -> row in prev fit
     date_ns = dates.asi8 if isinstance(dates, pd.DatetimeIndex) \
         else pd.util.hash_array(np.asarray(dates)).view(np.int64)
     labels = np.asarray(frame.columns.astype(str), dtype=object)
+    date_values = dates.to_numpy()  # unboxed: a Timestamp per window costs more than its fit
 
     # Each window's linear algebra is small (a T x T eigenproblem): BLAS threads only add
     # synchronization and, on a busy machine, spin-waiting (a 7 s rolling PCA took 60 s).
-    observed = ~np.isnan(values)  # once, not per window (numpy's cumsum down rows is slower)
+    observed = ~np.isnan(values)  # one pass, not one per window
     counts = [observed[a:b].sum(axis=0) for a, b, _, _ in windows]
     del observed
     keys: list[str | None] = [None] * len(windows)

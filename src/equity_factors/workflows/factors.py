@@ -257,10 +257,12 @@ def fit_factors(ctx: Context, request: FactorRequest, *, use_cache: bool = True,
         after = wcache.stats.as_dict().get("factors", {"hits": 0, "misses": 0})
         stats = {"factors": {k_: after.get(k_, 0) - before.get(k_, 0)
                              for k_ in ("hits", "misses")}}
-    if stats.get("factors", {}).get("misses", 1) or not stats.get("factors", {}).get("hits"):
-        # a result the window cache rebuilt whole (nothing was fitted) is not stored again: a
-        # later read would save about what writing it costs now (0.2 s for a thousand stocks
-        # over ten years, every new day)
+    windows = stats.get("factors", {})
+    # a result the window cache rebuilt whole (nothing was fitted) is not stored again: a later
+    # read would save about what writing it costs now (0.2 s for a thousand stocks over ten
+    # years, every new day)
+    rebuilt_whole = windows.get("hits", 0) > 0 and windows.get("misses", 0) == 0
+    if not rebuilt_whole:
         cache.put(key, *result_to_frames(result))
     return FactorFit(request, universe, panel, result, False, tuple(notes), stats)
 

@@ -32,7 +32,7 @@ from equity_factors.optimize.overfitting.sharpe import (
     sharpe_moments,
 )
 from equity_factors.optimize.overfitting.verdict import Status, overfitting_verdict
-from equity_factors.window_cache import WindowCache, digest_block, get_many, window_key
+from equity_factors.window_cache import Arrays, WindowCache, digest_block, get_many, window_key
 
 __all__ = ["OverfittingReport", "overfitting_report"]
 
@@ -123,7 +123,7 @@ def _fold_pbos(trial_returns: Sequence[pd.DataFrame], n_partitions: int | None,
 
     parts = [n_partitions or default_partitions(len(trials)) for trials in trial_returns]
     keys: list[str | None] = [None] * len(parts)
-    hits: dict[str, dict[str, np.ndarray]] = {}
+    hits: dict[str, Arrays] = {}
     if window_cache is not None:
         for i, (trials, s) in enumerate(zip(trial_returns, parts)):
             if s is not None:
